@@ -1,0 +1,451 @@
+/**
+ * `EventLoop`: the asyncio event loop on Node's own libuv loop.
+ *
+ * How it runs: callbacks wait in a FIFO ready queue; timers in a heap (`internal/timer-heap.ts`)
+ * backed by one Node timer armed for the earliest deadline. One "iteration" (a drain) moves due
+ * timers to the ready queue and runs the callbacks that were ready when it began, as asyncio's
+ * `_run_once` does. Tasks resume in microtasks between drains, and the next drain is chained as a
+ * microtask too, so a task switch costs no trip through libuv. To keep I/O flowing, after
+ * `IO_BUDGET` callbacks without a macrotask turn the next drain goes through `setImmediate`: sockets
+ * and timers are polled at least every `IO_BUDGET` callbacks, however busy the loop is.
+ * @module
+ */
+import { performance } from "node:perf_hooks";
+import { inspect } from "node:util";
+import { AbstractEventLoop, Handle, TimerHandle, type ExceptionContext, type ExceptionHandler, type Executor, type TaskFactory, type TaskOptions } from "./events.ts";
+import { Future, isFuture } from "./futures.ts";
+import { getRunningLoopOrNull, setInLoopCallback, setRunningLoop } from "./internal/context.ts";
+import { inspectSymbol } from "./internal/inspect.ts";
+import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
+import { SlowCallbackMonitor } from "./internal/slow-callbacks.ts";
+import { TimerHeap } from "./internal/timer-heap.ts";
+import { checkCallback, checkDelay, checkWhen } from "./internal/validate.ts";
+import { ensureFuture, reportAbandonedTasks, Task } from "./tasks.ts";
+
+/** Callbacks run before the loop lets libuv poll for I/O again (see the module note). */
+export const IO_BUDGET = 512;
+
+// Keeps Node's process alive while the loop runs, as a running asyncio loop keeps Python busy.
+const KEEP_ALIVE_MS = 2 ** 30;
+
+function noop(): void {}
+
+function envDebug(): boolean {
+  const value = process.env["AIOTS_DEBUG"];
+  return value !== undefined && value !== "" && value !== "0";
+}
+
+/**
+ * The event loop. Create one with `newEventLoop()` (or let `run()` do it).
+ * @example
+ * ```ts
+ * import { newEventLoop } from "aiots";
+ * const loop = newEventLoop();
+ * loop.callLater(0.05, () => loop.stop());
+ * await loop.runForever();
+ * loop.close();
+ * ```
+ */
+export class EventLoop extends AbstractEventLoop {
+  slowCallbackDuration = 0.1;
+  // Ready queue: #ready[#head..] are waiting, in FIFO order.
+  #ready: Runnable[] = [];
+  #head = 0;
+  #timers = new TimerHeap<TimerHandle>();
+  #nodeTimer: NodeJS.Timeout | null = null;
+  #nodeTimerWhen = Infinity;
+  #drainScheduled = false;
+  // Callbacks run since libuv last polled; see IO_BUDGET.
+  #budgetUsed = 0;
+  #running = false;
+  #stopping = false;
+  #closed = false;
+  #onStopped: (() => void) | null = null;
+  #keepAlive: NodeJS.Timeout | null = null;
+  #debug = envDebug();
+  #slowMonitor: SlowCallbackMonitor | null = null;
+  #exceptionHandler: ExceptionHandler | null = null;
+  #taskFactory: TaskFactory | null = null;
+  #defaultExecutor: Executor | null = null;
+
+  constructor() {
+    super();
+  }
+
+  time(): number {
+    return performance.now() / 1000;
+  }
+
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    this.#checkClosed();
+    checkCallback("callSoon()", callback);
+    const handle = new Handle(callback as (...a: never[]) => unknown, args, this);
+    this.#push(handle);
+    return handle;
+  }
+
+  /** The same as `callSoon`: JavaScript threads share no objects, so any caller is the loop's. */
+  callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    return this.callSoon(callback, ...args);
+  }
+
+  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    checkDelay("callLater()", delay);
+    return this.callAt(this.time() + delay, callback, ...args);
+  }
+
+  callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    this.#checkClosed();
+    checkWhen("callAt()", when);
+    checkCallback("callAt()", callback);
+    const handle = new TimerHandle(when, callback as (...a: never[]) => unknown, args, this);
+    this.#timers.push(handle);
+    if (this.#running && when < this.#nodeTimerWhen) this.#armNodeTimer();
+    return handle;
+  }
+
+  timerHandleCancelled(_handle: TimerHandle): void {
+    this.#timers.noteCancelled();
+  }
+
+  [kScheduleRunnable](runnable: Runnable): void {
+    this.#push(runnable);
+  }
+
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>({ loop: this });
+  }
+
+  createTask<T>(fn: () => PromiseLike<T> | T, options: TaskOptions = {}): Task<T> {
+    this.#checkClosed();
+    if (this.#taskFactory !== null) return this.#taskFactory(this, fn, options);
+    return new Task(fn, { ...options, loop: this });
+  }
+
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") throw new TypeError("setTaskFactory() takes a function(loop, fn, options) or null");
+    this.#taskFactory = factory;
+  }
+
+  getTaskFactory(): TaskFactory | null {
+    return this.#taskFactory;
+  }
+
+  /**
+   * Runs the loop until `future` is done and returns its result (throws its error). A function is
+   * run as a task first; a promise is wrapped in one.
+   */
+  async runUntilComplete<T>(future: Future<T> | PromiseLike<T> | (() => PromiseLike<T> | T)): Promise<T> {
+    this.#checkClosed();
+    this.#checkNotRunning();
+    const fut: Future<T> = typeof future === "function" ? this.createTask(future) : ensureFuture(future, this);
+    if (isFuture(future) && future.getLoop() !== this) throw new Error("runUntilComplete(): the future belongs to another loop");
+    const stopWhenDone = (): void => this.stop();
+    fut.addDoneCallback(stopWhenDone);
+    try {
+      await this.runForever();
+    } finally {
+      fut.removeDoneCallback(stopWhenDone);
+    }
+    if (!fut.done()) throw new Error("Event loop stopped before Future completed.");
+    return fut.result();
+  }
+
+  /** Runs the loop until `stop()` is called. Resolves when it has stopped. */
+  runForever(): Promise<void> {
+    this.#checkClosed();
+    this.#checkNotRunning();
+    this.#running = true;
+    setRunningLoop(this);
+    this.#keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    if (this.#debug) this.#startDebugMonitor();
+    const stopped = new Promise<void>((resolve) => {
+      this.#onStopped = resolve;
+    });
+    this.#armNodeTimer();
+    this.#scheduleDrain();
+    return stopped;
+  }
+
+  /** Stops the loop after the current iteration (or the next one, if it is not running yet). */
+  stop(): void {
+    this.#stopping = true;
+    if (this.#running) this.#scheduleDrain();
+  }
+
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Closes the loop: drops pending callbacks and timers and reports tasks still pending and task
+   * errors nobody retrieved. Idempotent.
+   * @throws {Error} if the loop is running.
+   */
+  close(): void {
+    if (this.#running) throw new Error("Cannot close a running event loop: stop it first (or let run() close it)");
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ready = [];
+    this.#head = 0;
+    for (const timer of this.#timers.clear()) timer.unscheduled();
+    reportAbandonedTasks(this);
+    const executor = this.#defaultExecutor;
+    this.#defaultExecutor = null;
+    if (executor !== null) void Promise.resolve(executor.shutdown(false)).catch((exception: unknown) => {
+      this.callExceptionHandler({ message: "Error shutting down the default executor", exception });
+    });
+  }
+
+  /**
+   * Closes async generators created through aiots. JavaScript gives no hook on every async
+   * generator, so generators a task was iterating are closed by its cancellation instead.
+   */
+  async shutdownAsyncgens(): Promise<void> {}
+
+  setDefaultExecutor(executor: Executor): void {
+    if (executor === null || typeof executor !== "object" || typeof executor.shutdown !== "function") {
+      throw new TypeError("setDefaultExecutor() takes an executor with a shutdown(wait) method");
+    }
+    this.#defaultExecutor = executor;
+  }
+
+  getDefaultExecutor(): Executor | null {
+    return this.#defaultExecutor;
+  }
+
+  /** Shuts the default executor down, waiting for its jobs (at most `timeout` seconds). */
+  async shutdownDefaultExecutor(timeout: number | null = 300): Promise<void> {
+    const executor = this.#defaultExecutor;
+    this.#defaultExecutor = null;
+    if (executor === null) return;
+    const done = Promise.resolve(executor.shutdown(true));
+    if (timeout === null) return done;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      timer = setTimeout(() => resolve("expired"), timeout * 1000);
+    });
+    try {
+      if ((await Promise.race([done, expired])) === "expired") {
+        process.emitWarning(`The default executor did not finish joining its workers within ${timeout} seconds`);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function") throw new TypeError("setExceptionHandler() takes a function(loop, context) or null");
+    this.#exceptionHandler = handler;
+  }
+
+  getExceptionHandler(): ExceptionHandler | null {
+    return this.#exceptionHandler;
+  }
+
+  /** Writes the context to stderr: the message, the other fields, then the error's stack. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message || "Unhandled exception in event loop"];
+    for (const [key, value] of Object.entries(context)) {
+      if (key === "message" || key === "exception") continue;
+      lines.push(`${key}: ${typeof value === "string" ? value : inspect(value)}`);
+    }
+    if (context.exception !== undefined) {
+      const error = context.exception;
+      lines.push(error instanceof Error ? (error.stack ?? String(error)) : inspect(error));
+    }
+    process.stderr.write(`${lines.join("\n")}\n`);
+  }
+
+  /** Passes `context` to the handler set with `setExceptionHandler`, or the default one. */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this.#exceptionHandler;
+    if (handler === null) {
+      try {
+        this.defaultExceptionHandler(context);
+      } catch (error) {
+        process.stderr.write(`Exception in default exception handler: ${inspect(error)}\n`);
+      }
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (exception) {
+      try {
+        this.defaultExceptionHandler({ message: "Unhandled error in exception handler", exception, context });
+      } catch (error) {
+        process.stderr.write(`Exception in default exception handler: ${inspect(error)}\n`);
+      }
+    }
+  }
+
+  getDebug(): boolean {
+    return this.#debug;
+  }
+
+  setDebug(enabled: boolean): void {
+    this.#debug = Boolean(enabled);
+    if (this.#running) {
+      if (this.#debug) this.#startDebugMonitor();
+      else this.#stopDebugMonitor();
+    }
+  }
+
+  override toString(): string {
+    const state = this.#closed ? "closed" : this.#running ? "running" : "idle";
+    return `<EventLoop ${state} ready=${this.#ready.length - this.#head} timers=${this.#timers.size} debug=${this.#debug}>`;
+  }
+
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+
+  #push(runnable: Runnable): void {
+    this.#ready.push(runnable);
+    if (!this.#drainScheduled && this.#running) this.#scheduleDrain();
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    if (this.#budgetUsed < IO_BUDGET) {
+      queueMicrotask(this.#drain);
+    } else {
+      setImmediate(this.#drainAfterPoll);
+    }
+  }
+
+  readonly #drainAfterPoll = (): void => {
+    this.#budgetUsed = 0;
+    this.#drain();
+  };
+
+  // One loop iteration (asyncio's _run_once).
+  readonly #drain = (): void => {
+    this.#drainScheduled = false;
+    if (!this.#running) return;
+    this.#moveDueTimers();
+    const ready = this.#ready;
+    const end = ready.length;
+    const monitor = this.#slowMonitor;
+    const wasInCallback = setInLoopCallback(true);
+    let i = this.#head;
+    try {
+      for (; i < end; i++) {
+        const runnable = ready[i]!;
+        ready[i] = undefined as never;
+        if (monitor === null) runnable.runScheduled();
+        else monitor.timeCallback(runnable);
+      }
+    } finally {
+      setInLoopCallback(wasInCallback);
+      this.#budgetUsed += i - this.#head;
+      this.#head = i;
+      this.#compactReady();
+    }
+    if (this.#stopping) {
+      this.#finishStopping();
+      return;
+    }
+    if (this.#head < this.#ready.length) this.#scheduleDrain();
+    this.#armNodeTimer();
+  };
+
+  #compactReady(): void {
+    if (this.#head === this.#ready.length) {
+      this.#ready.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #moveDueTimers(): void {
+    const timers = this.#timers;
+    if (timers.size === 0) return;
+    const now = this.time();
+    for (;;) {
+      const top = timers.peek();
+      if (top === undefined || top.whenSeconds > now) break;
+      timers.pop();
+      top.unscheduled();
+      this.#ready.push(top);
+    }
+  }
+
+  #armNodeTimer(): void {
+    if (!this.#running) return;
+    const next = this.#timers.peek();
+    const when = next === undefined ? Infinity : next.whenSeconds;
+    if (when === this.#nodeTimerWhen) return;
+    if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
+    this.#nodeTimer = null;
+    this.#nodeTimerWhen = when;
+    if (when === Infinity) return;
+    const delayMs = Math.max(0, Math.ceil((when - this.time()) * 1000));
+    this.#nodeTimer = setTimeout(this.#onNodeTimer, Math.min(delayMs, KEEP_ALIVE_MS));
+  }
+
+  readonly #onNodeTimer = (): void => {
+    this.#nodeTimer = null;
+    this.#nodeTimerWhen = Infinity;
+    this.#budgetUsed = 0;
+    if (!this.#running) return;
+    if (this.#timers.size > 0) {
+      const next = this.#timers.peek();
+      // Fired a little early by libuv's millisecond clock: wait for the rest.
+      if (next !== undefined && next.whenSeconds > this.time() && this.#head === this.#ready.length) {
+        this.#armNodeTimer();
+        return;
+      }
+    }
+    this.#scheduleDrain();
+  };
+
+  #finishStopping(): void {
+    this.#stopping = false;
+    this.#running = false;
+    if (getRunningLoopOrNull() === this) setRunningLoop(null);
+    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
+    this.#keepAlive = null;
+    if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
+    this.#nodeTimer = null;
+    this.#nodeTimerWhen = Infinity;
+    this.#stopDebugMonitor();
+    const resolve = this.#onStopped;
+    this.#onStopped = null;
+    resolve?.();
+  }
+
+  #startDebugMonitor(): void {
+    if (this.#slowMonitor !== null) return;
+    this.#slowMonitor = new SlowCallbackMonitor(this);
+    this.#slowMonitor.start();
+  }
+
+  #stopDebugMonitor(): void {
+    this.#slowMonitor?.stop();
+    this.#slowMonitor = null;
+  }
+
+  #checkClosed(): void {
+    if (this.#closed) throw new Error("Event loop is closed: create a new one with newEventLoop(), or use run(main)");
+  }
+
+  #checkNotRunning(): void {
+    if (this.#running) throw new Error("This event loop is already running");
+    if (getRunningLoopOrNull() !== null) {
+      throw new Error("Cannot run the event loop while another loop is running: await the work in the running loop instead");
+    }
+  }
+}
+
+/** Creates a new event loop (not set as current; see `setEventLoop`). */
+export function newEventLoop(): EventLoop {
+  return new EventLoop();
+}

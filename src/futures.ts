@@ -1,0 +1,294 @@
+/**
+ * `Future`: a result that will exist later, bound to one event loop.
+ *
+ * How awaiting works: a Future is a thenable. `await fut` makes V8 call `fut.then(resolve, reject)`
+ * inside the awaiting code's async context, so `then()` can read the current task and record that
+ * the task is now suspended on this future. `task.cancel()` then cancels exactly the futures the task
+ * is suspended on, and the `CancelledError` surfaces at that `await`. The native promise behind
+ * `then()` is created only when someone awaits, so futures observed only through callbacks (as
+ * `gather` does) never allocate one.
+ *
+ * Done callbacks (`addDoneCallback`) are scheduled with `callSoon`, as in asyncio; awaiters are woken
+ * by settling the native promise, which resumes them as microtasks.
+ * @module
+ */
+import { CancelledError, InvalidStateError } from "./exceptions.ts";
+import type { AbstractEventLoop } from "./events.ts";
+import { getRunningLoop } from "./events.ts";
+import { currentAwaitingTask, type AwaitingTask } from "./internal/context.ts";
+import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
+
+const PENDING = 0;
+const FINISHED = 1;
+const CANCELLED = 2;
+type State = typeof PENDING | typeof FINISHED | typeof CANCELLED;
+
+/** A done callback. Declared as a method so that `Future<T>` stays assignable to `Future<unknown>`. */
+export type DoneCallback<T> = { callback(future: Future<T>): unknown }["callback"];
+
+/**
+ * A result that will exist later (asyncio.Future). Await it, or inspect it once `done()`.
+ * @example
+ * ```ts
+ * import { run, getRunningLoop } from "aiots";
+ * await run(async () => {
+ *   const fut = getRunningLoop().createFuture<number>();
+ *   getRunningLoop().callLater(0.01, () => fut.setResult(42));
+ *   console.log(await fut); // 42
+ * });
+ * ```
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  readonly #loop: AbstractEventLoop;
+  #state: State = PENDING;
+  #result: T | undefined = undefined;
+  #exception: unknown = undefined;
+  #cancelMessage: string | undefined = undefined;
+  #cancelledError: CancelledError | undefined = undefined;
+  // Done callbacks, scheduled with callSoon when the future settles. null once settled.
+  #callbacks: ((future: never) => unknown)[] | null = null;
+  // The native promise awaiters are attached to; created on the first then().
+  #promise: Promise<T> | undefined = undefined;
+  #resolve: ((value: never) => void) | undefined = undefined;
+  #reject: ((reason: unknown) => void) | undefined = undefined;
+  // Tasks suspended on this future right now (one, or several in an array).
+  #awaiters: AwaitingTask | AwaitingTask[] | null = null;
+  // True while an exception is set that nobody has looked at.
+  #unretrieved = false;
+
+  constructor(options?: { loop?: AbstractEventLoop }) {
+    this.#loop = options?.loop ?? getRunningLoop();
+  }
+
+  getLoop(): AbstractEventLoop {
+    return this.#loop;
+  }
+
+  done(): boolean {
+    return this.#state !== PENDING;
+  }
+
+  cancelled(): boolean {
+    return this.#state === CANCELLED;
+  }
+
+  /**
+   * The result. Throws the future's exception, `CancelledError` if it was cancelled, or
+   * `InvalidStateError` if it is not done yet.
+   */
+  result(): T {
+    if (this.#state === FINISHED) {
+      if (this.#exception !== undefined) {
+        this.markRetrieved();
+        throw this.#exception;
+      }
+      return this.#result as T;
+    }
+    if (this.#state === CANCELLED) throw this.makeCancelledError();
+    throw new InvalidStateError("Result is not ready: await the future, or check done() before calling result()");
+  }
+
+  /** The exception (or `null`). Throws `CancelledError` if cancelled, `InvalidStateError` if pending. */
+  exception(): unknown {
+    if (this.#state === FINISHED) {
+      this.markRetrieved();
+      return this.#exception === undefined ? null : this.#exception;
+    }
+    if (this.#state === CANCELLED) throw this.makeCancelledError();
+    throw new InvalidStateError("Exception is not set: the future is still pending; await it or check done() first");
+  }
+
+  /**
+   * Marks the future done with `result` and wakes its awaiters.
+   * @throws {InvalidStateError} if it is already done.
+   */
+  setResult(result: T): void {
+    if (this.#state !== PENDING) throw new InvalidStateError(`setResult() on a future that is already done: ${this}`);
+    this.#result = result;
+    this.#state = FINISHED;
+    this.#settle();
+  }
+
+  /**
+   * Marks the future done with an error and wakes its awaiters.
+   * @throws {InvalidStateError} if it is already done.
+   */
+  setException(exception: unknown): void {
+    if (this.#state !== PENDING) throw new InvalidStateError(`setException() on a future that is already done: ${this}`);
+    if (exception === undefined) throw new TypeError("setException() needs an error; undefined cannot be raised");
+    this.#exception = exception;
+    this.#state = FINISHED;
+    // Someone awaiting it will receive it; otherwise it must be looked at later.
+    this.#unretrieved = this.#promise === undefined;
+    this.#settle();
+  }
+
+  /** Cancels the future: returns `false` if it was already done, else `true`. */
+  cancel(msg?: string): boolean {
+    if (this.#state !== PENDING) return false;
+    this.#state = CANCELLED;
+    this.#cancelMessage = msg;
+    this.#settle();
+    return true;
+  }
+
+  /** Schedules `callback(future)` with `callSoon` once the future is done (at once if it is). */
+  addDoneCallback(callback: DoneCallback<T>): void {
+    if (typeof callback !== "function") throw new TypeError("addDoneCallback() takes a function(future)");
+    if (this.#state !== PENDING) {
+      this.#loop.callSoon(callback, this);
+    } else if (this.#callbacks === null) {
+      this.#callbacks = [callback];
+    } else {
+      this.#callbacks.push(callback);
+    }
+  }
+
+  /** Removes every registration of `callback`; returns how many were removed. */
+  removeDoneCallback(callback: DoneCallback<T>): number {
+    const list = this.#callbacks;
+    if (list === null) return 0;
+    const kept = list.filter((cb) => cb !== (callback as unknown));
+    this.#callbacks = kept;
+    return list.length - kept.length;
+  }
+
+  /**
+   * The thenable protocol: what `await future` calls. Records the awaiting task so that its
+   * cancellation reaches this await.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    if (this.#state === PENDING) {
+      const task = currentAwaitingTask();
+      if (task !== undefined) {
+        if (task.loopRef !== this.#loop) {
+          const error = new Error(`${task.describe()} awaited ${this}, which is attached to a different loop; create futures with the loop the task runs on`);
+          return Promise.reject(error).then(onFulfilled, onRejected);
+        }
+        task.suspendOn(this);
+        if (this.#state === PENDING) this.#addAwaiter(task);
+      }
+    } else if (this.#exception !== undefined) {
+      this.markRetrieved();
+    }
+    return this.#nativePromise().then(onFulfilled, onRejected);
+  }
+
+  /** `promise.catch`, for code that treats a future as a promise. */
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onRejected);
+  }
+
+  /** `promise.finally`, for code that treats a future as a promise. */
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.then().finally(onFinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return this.constructor.name;
+  }
+
+  toString(): string {
+    return `<${this.reprInfo().join(" ")}>`;
+  }
+
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+
+  /** The words of the repr; subclasses add theirs. */
+  protected reprInfo(): string[] {
+    const info = [this.constructor.name, this.#state === PENDING ? "pending" : this.#state === CANCELLED ? "cancelled" : "finished"];
+    if (this.#state === FINISHED) {
+      info.push(this.#exception !== undefined ? `exception=${shortRepr(this.#exception)}` : `result=${shortRepr(this.#result)}`);
+    }
+    return info;
+  }
+
+  /** The `CancelledError` to raise for a cancelled future (tasks return the one their body threw). */
+  protected makeCancelledError(): CancelledError {
+    if (this.#cancelledError === undefined) this.#cancelledError = new CancelledError(this.#cancelMessage);
+    return this.#cancelledError;
+  }
+
+  /** For subclasses that settle with a specific CancelledError (a task keeps its body's). */
+  protected setCancelledError(error: CancelledError): void {
+    this.#cancelledError = error;
+  }
+
+  /** Whether an exception is set that nobody has retrieved (for "never retrieved" reports). */
+  protected hasUnretrievedException(): boolean {
+    return this.#unretrieved;
+  }
+
+  /** Marks the exception as seen (asyncio's `_log_traceback = False`). */
+  protected markRetrieved(): void {
+    if (!this.#unretrieved) return;
+    this.#unretrieved = false;
+    this.exceptionRetrieved();
+  }
+
+  /** Hook: the unretrieved exception was just looked at. Tasks stop tracking it. */
+  protected exceptionRetrieved(): void {}
+
+  #addAwaiter(task: AwaitingTask): void {
+    const current = this.#awaiters;
+    if (current === null) this.#awaiters = task;
+    else if (Array.isArray(current)) {
+      if (!current.includes(task)) current.push(task);
+    } else if (current !== task) this.#awaiters = [current, task];
+  }
+
+  #nativePromise(): Promise<T> {
+    if (this.#promise !== undefined) return this.#promise;
+    if (this.#state === FINISHED) {
+      this.#promise = this.#exception !== undefined ? Promise.reject(this.#exception) : Promise.resolve(this.#result as T);
+    } else if (this.#state === CANCELLED) {
+      this.#promise = Promise.reject(this.makeCancelledError());
+    } else {
+      this.#promise = new Promise<T>((resolve, reject) => {
+        this.#resolve = resolve as (value: never) => void;
+        this.#reject = reject;
+      });
+    }
+    return this.#promise;
+  }
+
+  #settle(): void {
+    const awaiters = this.#awaiters;
+    if (awaiters !== null) {
+      this.#awaiters = null;
+      if (Array.isArray(awaiters)) for (const task of awaiters) task.resumeFrom(this);
+      else awaiters.resumeFrom(this);
+    }
+    if (this.#resolve !== undefined) {
+      if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
+      else if (this.#exception !== undefined) this.#reject!(this.#exception);
+      else this.#resolve(this.#result as never);
+      this.#resolve = undefined;
+      this.#reject = undefined;
+    }
+    const callbacks = this.#callbacks;
+    if (callbacks !== null) {
+      this.#callbacks = null;
+      for (const cb of callbacks) this.#loop.callSoon(cb as DoneCallback<T>, this);
+    }
+  }
+}
+
+/** Whether `value` is an aiots `Future` (a `Task` is one too). */
+export function isFuture(value: unknown): value is Future<unknown> {
+  return value instanceof Future;
+}
+
+/** Whether `value` has a callable `then` (a promise, a future, any thenable). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}

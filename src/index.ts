@@ -1,0 +1,36 @@
+/**
+ * aiots: Python's asyncio for TypeScript on Node.js. This file only re-exports.
+ * @module
+ */
+export { run, Runner, KeyboardInterrupt, type RunnerOptions } from "./runners.ts";
+export { Future, isFuture, type DoneCallback } from "./futures.ts";
+export { Task, createTask, currentTask, allTasks, ensureFuture, eagerTaskFactory } from "./tasks.ts";
+export { sleep } from "./sleep.ts";
+export { gather, shield, type Awaitable, type GatherOptions } from "./gather.ts";
+export { wait, asCompleted, AsCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ReturnWhen, type WaitOptions } from "./wait.ts";
+export { timeout, timeoutAt, Timeout, waitFor } from "./timeouts.ts";
+export { taskGroup, TaskGroup } from "./task-groups.ts";
+export {
+  AbstractEventLoop,
+  Handle,
+  TimerHandle,
+  getRunningLoop,
+  getEventLoop,
+  setEventLoop,
+  type ExceptionContext,
+  type ExceptionHandler,
+  type Executor,
+  type TaskFactory,
+  type TaskOptions,
+} from "./events.ts";
+export { EventLoop, newEventLoop } from "./base-events.ts";
+export {
+  CancelledError,
+  TimeoutError,
+  InvalidStateError,
+  IncompleteReadError,
+  LimitOverrunError,
+  BrokenBarrierError,
+  SendfileNotAvailableError,
+  ExceptionGroup,
+} from "./exceptions.ts";

@@ -1,0 +1,63 @@
+/**
+ * Where "the current task" and "the running loop" live.
+ *
+ * The current task is carried by an AsyncLocalStorage: a task's function runs inside
+ * `taskStorage.run(task, fn)`, and every continuation of every plain `async` function it calls,
+ * however deep and however many run at once, keeps that store. On Node 24 (AsyncContextFrame)
+ * reading it costs a few nanoseconds. Futures read it in `then()` to learn which task is about to
+ * suspend on them; that is how cancellation reaches the exact `await` a task is waiting at.
+ *
+ * Only one loop runs at a time (as one asyncio loop per thread); `runningLoop` is that loop.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** What a future needs to know about the task that awaits it. Implemented by `Task`. */
+export interface AwaitingTask {
+  /** The loop the task runs on; a task may only await futures of its own loop. */
+  readonly loopRef: object;
+  /** Called when the task starts awaiting a pending future; may cancel it if a cancel is due. */
+  suspendOn(future: Cancellable): void;
+  /** Called when a future the task was awaiting settles. */
+  resumeFrom(future: Cancellable): void;
+  /** A short description for error messages. */
+  describe(): string;
+  done(): boolean;
+}
+
+/** The part of a future that a task uses while awaiting it. */
+export interface Cancellable {
+  cancel(msg?: string): boolean;
+  done(): boolean;
+}
+
+export const taskStorage = new AsyncLocalStorage<AwaitingTask>();
+
+/**
+ * True while the loop runs a plain callback (not a task step). The drain that runs callbacks is
+ * scheduled from whatever context asked for it, possibly a task's; callbacks must not be mistaken
+ * for that task, and switching the async context for every drain would cost ~300 ns.
+ */
+let inLoopCallback = false;
+
+export function setInLoopCallback(value: boolean): boolean {
+  const previous = inLoopCallback;
+  inLoopCallback = value;
+  return previous;
+}
+
+/** The task whose code is running now, if any and if it is not finished. */
+export function currentAwaitingTask(): AwaitingTask | undefined {
+  if (inLoopCallback) return undefined;
+  const task = taskStorage.getStore();
+  return task === undefined || task.done() ? undefined : task;
+}
+
+let runningLoop: object | null = null;
+
+export function getRunningLoopOrNull(): object | null {
+  return runningLoop;
+}
+
+export function setRunningLoop(loop: object | null): void {
+  runningLoop = loop;
+}

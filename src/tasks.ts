@@ -1,0 +1,436 @@
+/**
+ * `Task`: a function run concurrently on the loop, with asyncio's cancellation model.
+ *
+ * How cancellation is delivered: while a task's code awaits aiots futures, each of those futures
+ * is recorded as a wait of the task (see `futures.ts`). `cancel()` cancels every such future, so the
+ * `CancelledError` is thrown at the very `await` the task is suspended on, and `try/finally` runs
+ * there. A task awaiting something aiots does not own (a foreign promise) cannot be interrupted; the
+ * request is kept (`mustCancel`) and delivered at its next aiots await, or when it returns. The
+ * task's `signal` is aborted at once, for Node APIs that take an `AbortSignal`.
+ *
+ * The loop holds every pending task strongly (no "destroyed but pending" surprises). A task that
+ * fails and whose error nobody retrieves is reported to the loop's exception handler when it is
+ * garbage-collected, or when its loop closes, whichever comes first.
+ * @module
+ */
+import { CancelledError } from "./exceptions.ts";
+import { getRunningLoop, type AbstractEventLoop, type TaskFactory, type TaskOptions } from "./events.ts";
+import { Future, isFuture, isThenable } from "./futures.ts";
+import { currentAwaitingTask, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
+import { callbackName } from "./internal/inspect.ts";
+import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
+
+let taskCounter = 0;
+
+// Every pending task of each loop (strong references: a pending task is never collected).
+const pendingTasks = new WeakMap<AbstractEventLoop, Set<Task<unknown>>>();
+
+function pendingSet(loop: AbstractEventLoop): Set<Task<unknown>> {
+  let set = pendingTasks.get(loop);
+  if (set === undefined) {
+    set = new Set();
+    pendingTasks.set(loop, set);
+  }
+  return set;
+}
+
+// What is left to report about a failed task once the task object itself is gone.
+interface FailureRecord {
+  loop: AbstractEventLoop;
+  name: string;
+  exception: unknown;
+  creationStack: string | undefined;
+  ref: WeakRef<Task<unknown>>;
+}
+
+const unretrieved = new Set<FailureRecord>();
+const failureRegistry = new FinalizationRegistry<FailureRecord>((record) => {
+  if (!unretrieved.delete(record)) return;
+  reportNeverRetrieved(record, Task.revive(record));
+});
+
+function reportNeverRetrieved(record: FailureRecord, task: Task<unknown>): void {
+  const stack = record.creationStack === undefined ? "" : `\ntask created at:\n${record.creationStack}`;
+  record.loop.callExceptionHandler({
+    message: `Task exception was never retrieved (task ${record.name})${stack}`,
+    exception: record.exception,
+    task,
+  });
+}
+
+const kRevived: unique symbol = Symbol("aiots.revivedTask");
+
+/** Options of the `Task` constructor. Use `createTask` or `loop.createTask` rather than `new Task`. */
+export interface TaskConstructorOptions extends TaskOptions {
+  loop?: AbstractEventLoop;
+  /** Start running the function synchronously, in the constructor (see `eagerTaskFactory`). */
+  eagerStart?: boolean;
+  /** @internal a promise to adopt instead of running a function (see `ensureFuture`). */
+  adopt?: PromiseLike<unknown>;
+  /** @internal */
+  [kRevived]?: FailureRecord;
+}
+
+/**
+ * A task: runs `fn` concurrently and is a `Future` of its result.
+ *
+ * Await it for its result; `cancel()` it to throw `CancelledError` at the await it is suspended on.
+ * Because tasks are thenables, an `async` function that *returns* a task returns the task's result:
+ * return `{ task }` to hand the task itself over.
+ * @example
+ * ```ts
+ * import { run, createTask, sleep } from "aiots";
+ * await run(async () => {
+ *   const t = createTask(async () => { await sleep(0.1); return "done"; }, { name: "worker" });
+ *   console.log(await t); // "done"
+ * });
+ * ```
+ */
+export class Task<T = unknown> extends Future<T> implements Runnable {
+  readonly loopRef: AbstractEventLoop;
+  #fn: (() => PromiseLike<T> | T) | null;
+  #name: string;
+  #started = false;
+  // A cancel that could not be delivered yet: it waits for the next aiots await (or the return).
+  #mustCancel = false;
+  #cancelRequests = 0;
+  #cancelMessage: string | undefined = undefined;
+  // The futures this task is suspended on now. Invariant: each is pending.
+  #waitingOn: Cancellable | null = null;
+  #alsoWaitingOn: Set<Cancellable> | null = null;
+  #abort: AbortController | null = null;
+  #failure: FailureRecord | null = null;
+  readonly #creationStack: string | undefined;
+
+  constructor(fn: () => PromiseLike<T> | T, options: TaskConstructorOptions = {}) {
+    const loop = options.loop ?? getRunningLoop();
+    super({ loop });
+    this.loopRef = loop;
+    this.#name = options.name ?? `Task-${++taskCounter}`;
+    if (typeof this.#name !== "string") throw new TypeError(`Task name must be a string, got ${typeof options.name}`);
+    this.#creationStack = loop.getDebug() ? creationStack() : undefined;
+    const revived = options[kRevived];
+    if (revived !== undefined) {
+      this.#fn = null;
+      super.setException(revived.exception);
+      this.markRetrieved();
+      return;
+    }
+    if (typeof fn !== "function") throw new TypeError(describeNotFunction("Task", fn));
+    this.#fn = fn;
+    pendingSet(loop).add(this as Task<unknown>);
+    if (options.adopt !== undefined) {
+      this.#started = true;
+      this.#adopt(options.adopt as PromiseLike<T>);
+    } else if (options.eagerStart === true && loop.isRunning()) {
+      this.runScheduled();
+    } else {
+      loop[kScheduleRunnable](this);
+    }
+  }
+
+  /** @internal builds a finished stand-in for a collected task, for its "never retrieved" report. */
+  static revive(record: FailureRecord): Task<unknown> {
+    return new Task(() => undefined, { loop: record.loop, name: record.name, [kRevived]: record });
+  }
+
+  getName(): string {
+    return this.#name;
+  }
+
+  setName(name: string): void {
+    this.#name = String(name);
+  }
+
+  /** The function this task runs (asyncio's `get_coro`). */
+  getCoro(): (() => PromiseLike<T> | T) | null {
+    return this.#fn;
+  }
+
+  /** Where the task was created, in debug mode (`undefined` otherwise). */
+  getCreationStack(): string | undefined {
+    return this.#creationStack;
+  }
+
+  /** How many cancellation requests are pending (`cancel()` calls not matched by `uncancel()`). */
+  cancelling(): number {
+    return this.#cancelRequests;
+  }
+
+  /**
+   * Takes back one cancellation request; returns how many remain. Used by `timeout()` and task
+   * groups to absorb the cancellations they made themselves. At zero, a pending undelivered cancel is
+   * dropped and `signal` becomes a fresh, unaborted signal.
+   */
+  uncancel(): number {
+    if (this.#cancelRequests > 0) {
+      this.#cancelRequests -= 1;
+      if (this.#cancelRequests === 0) {
+        this.#mustCancel = false;
+        if (this.#abort?.signal.aborted === true) this.#abort = null;
+      }
+    }
+    return this.#cancelRequests;
+  }
+
+  /**
+   * Requests cancellation: `CancelledError` is thrown into the task at the aiots await it is
+   * suspended on (or its next one). Returns `false` if the task is already done.
+   */
+  override cancel(msg?: string): boolean {
+    if (this.done()) return false;
+    this.#cancelRequests += 1;
+    this.#abort?.abort(new CancelledError(msg));
+    let delivered = false;
+    const waitingOn = this.#waitingOn;
+    if (waitingOn !== null && waitingOn.cancel(msg)) delivered = true;
+    if (this.#alsoWaitingOn !== null) {
+      for (const future of [...this.#alsoWaitingOn]) if (future.cancel(msg)) delivered = true;
+    }
+    // Wait registrations stay: a child task may ignore the cancel and need cancelling again.
+    if (delivered) return true;
+    this.#mustCancel = true;
+    this.#cancelMessage = msg;
+    return true;
+  }
+
+  /**
+   * An `AbortSignal` aborted (with a `CancelledError` reason) when cancellation is requested, for
+   * Node APIs such as `fetch`, `fs.promises` or `stream.pipeline`. Read it where you use it: after
+   * `uncancel()` brings `cancelling()` back to 0 it is replaced by a fresh one.
+   */
+  get signal(): AbortSignal {
+    if (this.#abort === null) {
+      this.#abort = new AbortController();
+      if (this.#cancelRequests > 0 || this.cancelled()) this.#abort.abort(new CancelledError(this.#cancelMessage));
+    }
+    return this.#abort.signal;
+  }
+
+  /** Tasks are settled by their function: `setResult` is not allowed. */
+  override setResult(_result: T): never {
+    throw new Error("Task does not support setResult(): return a value from the task's function instead");
+  }
+
+  /** Tasks are settled by their function: `setException` is not allowed. */
+  override setException(_exception: unknown): never {
+    throw new Error("Task does not support setException(): throw from the task's function instead");
+  }
+
+  /** @internal first step: run the function in the task's context. */
+  runScheduled(): void {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#mustCancel) {
+      this.#mustCancel = false;
+      this.#finishCancelled(new CancelledError(this.#cancelMessage));
+      return;
+    }
+    const fn = this.#fn!;
+    const wasInCallback = setInLoopCallback(false);
+    let out: PromiseLike<T> | T;
+    try {
+      out = taskStorage.run(this, fn);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    } finally {
+      setInLoopCallback(wasInCallback);
+    }
+    if (out instanceof Promise) {
+      (out as Promise<T>).then(
+        (value) => this.#succeed(value),
+        (error: unknown) => this.#fail(error),
+      );
+    } else if (isThenable(out)) {
+      // An aiots future returned by the function is awaited as the task's own wait.
+      taskStorage.run(this, () => this.#adopt(out as PromiseLike<T>));
+    } else {
+      this.#succeed(out);
+    }
+  }
+
+  /** @internal the task starts awaiting `future` (called from `Future.then`). */
+  suspendOn(future: Cancellable): void {
+    if (this.#mustCancel && future.cancel(this.#cancelMessage)) this.#mustCancel = false;
+    if (future.done()) return;
+    if (this.#waitingOn === null) this.#waitingOn = future;
+    else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
+  }
+
+  /** @internal a future this task awaited has settled. */
+  resumeFrom(future: Cancellable): void {
+    if (this.#waitingOn === future) this.#waitingOn = null;
+    else this.#alsoWaitingOn?.delete(future);
+  }
+
+  /** @internal */
+  describe(): string {
+    return `Task ${this.#name}`;
+  }
+
+  protected override reprInfo(): string[] {
+    const info = super.reprInfo();
+    info.splice(2, 0, `name=${this.#name}`);
+    if (this.#fn !== null) info.push(`fn=${callbackName(this.#fn)}`);
+    if (!this.done()) {
+      if (this.#cancelRequests > 0) info.push("cancelling");
+      if (this.#waitingOn !== null) info.push(`awaiting ${String(this.#waitingOn)}`);
+    }
+    return info;
+  }
+
+  protected override exceptionRetrieved(): void {
+    if (this.#failure !== null) {
+      unretrieved.delete(this.#failure);
+      failureRegistry.unregister(this);
+      this.#failure = null;
+    }
+  }
+
+  #adopt(thenable: PromiseLike<T>): void {
+    thenable.then(
+      (value) => this.#succeed(value),
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  #succeed(value: T): void {
+    if (this.done()) return;
+    this.#finishing();
+    if (this.#mustCancel) {
+      // Cancelled right before the function returned: the task ends cancelled (asyncio).
+      this.#mustCancel = false;
+      this.#finishCancelled(new CancelledError(this.#cancelMessage));
+      return;
+    }
+    super.setResult(value);
+  }
+
+  #fail(error: unknown): void {
+    if (this.done()) return;
+    if (error instanceof CancelledError) {
+      this.#finishing();
+      this.#finishCancelled(error);
+      return;
+    }
+    this.#finishing();
+    super.setException(error === undefined ? new Error("task threw undefined") : error);
+    if (this.hasUnretrievedException()) this.#trackFailure(error);
+  }
+
+  #finishCancelled(error: CancelledError): void {
+    this.#finishing();
+    this.setCancelledError(error);
+    super.cancel(error.message);
+  }
+
+  #finishing(): void {
+    this.#waitingOn = null;
+    this.#alsoWaitingOn = null;
+    pendingTasks.get(this.loopRef)?.delete(this as Task<unknown>);
+  }
+
+  #trackFailure(exception: unknown): void {
+    const record: FailureRecord = {
+      loop: this.loopRef,
+      name: this.#name,
+      exception,
+      creationStack: this.#creationStack,
+      ref: new WeakRef(this as Task<unknown>),
+    };
+    this.#failure = record;
+    unretrieved.add(record);
+    failureRegistry.register(this, record, this);
+  }
+}
+
+function creationStack(): string {
+  const stack = new Error().stack ?? "";
+  return stack.split("\n").slice(3).join("\n");
+}
+
+function describeNotFunction(what: string, value: unknown): string {
+  if (isThenable(value)) {
+    return `${what} takes a function that returns a promise, e.g. createTask(() => work()), not a promise: a promise has already started and cannot be run as a task (to wrap one, use ensureFuture(promise))`;
+  }
+  return `${what} takes a function, got ${value === null ? "null" : typeof value}`;
+}
+
+/**
+ * Runs `fn` as a new task on the running loop (asyncio.create_task). It starts on the next loop
+ * iteration (at once with `eagerTaskFactory`).
+ * @throws {TypeError} if `fn` is not a function (pass `() => work()`, not `work()`).
+ * @example
+ * ```ts
+ * import { run, createTask, sleep } from "aiots";
+ * await run(async () => {
+ *   const a = createTask(async () => { await sleep(0.2); console.log("a"); });
+ *   const b = createTask(async () => { await sleep(0.1); console.log("b"); });
+ *   await a; await b; // prints b, then a
+ * });
+ * ```
+ */
+export function createTask<T>(fn: () => PromiseLike<T> | T, options?: TaskOptions): Task<T> {
+  if (typeof fn !== "function") throw new TypeError(describeNotFunction("createTask()", fn));
+  return getRunningLoop().createTask(fn, options);
+}
+
+/** The task running the calling code, or `null` outside any task. */
+export function currentTask(): Task<unknown> | null {
+  const task = currentAwaitingTask();
+  return task instanceof Task ? task : null;
+}
+
+/** The set of pending tasks of `loop` (default: the running loop). */
+export function allTasks(loop?: AbstractEventLoop): Set<Task<unknown>> {
+  const target = loop ?? getRunningLoop();
+  return new Set(pendingTasks.get(target));
+}
+
+/** @internal reports, at loop close, tasks left pending and failures nobody retrieved. */
+export function reportAbandonedTasks(loop: AbstractEventLoop): void {
+  const pending = pendingTasks.get(loop);
+  if (pending !== undefined) {
+    for (const task of pending) {
+      loop.callExceptionHandler({ message: "Task was destroyed but it is pending!", task });
+    }
+    pending.clear();
+  }
+  for (const record of [...unretrieved]) {
+    if (record.loop !== loop) continue;
+    const task = record.ref.deref();
+    unretrieved.delete(record);
+    if (task !== undefined) failureRegistry.unregister(task);
+    reportNeverRetrieved(record, task ?? Task.revive(record));
+  }
+}
+
+/**
+ * A task factory whose tasks start running synchronously inside `createTask`, up to their first
+ * suspension (asyncio.eager_task_factory). Install with `loop.setTaskFactory(eagerTaskFactory)`.
+ * Unlike Python, a JavaScript task that finishes without suspending still completes a microtask
+ * later, because its function returns a promise.
+ */
+export const eagerTaskFactory: TaskFactory = (loop, fn, options) => new Task(fn, { ...options, loop, eagerStart: true });
+
+/**
+ * Wraps an awaitable in a Future: a Future or Task is returned as is, a promise (any thenable)
+ * becomes a Task that settles with it.
+ * @throws {TypeError} for functions (call them, or use `createTask(fn)`) and non-awaitables.
+ */
+export function ensureFuture<T>(awaitable: Future<T> | PromiseLike<T>, loop?: AbstractEventLoop): Future<T> {
+  if (isFuture(awaitable)) {
+    if (loop !== undefined && awaitable.getLoop() !== loop) {
+      throw new Error(`ensureFuture(): ${String(awaitable)} belongs to a different loop than the one given`);
+    }
+    return awaitable as Future<T>;
+  }
+  if (isThenable(awaitable)) {
+    return new Task<T>(() => awaitable, { loop: loop ?? getRunningLoop(), adopt: awaitable });
+  }
+  if (typeof awaitable === "function") {
+    throw new TypeError("expected a future, task or promise but got a function: call it (work()) or run it as a task (createTask(work))");
+  }
+  throw new TypeError(`An aiots Future, a Task or a promise is required, got ${awaitable === null ? "null" : typeof awaitable}`);
+}
