@@ -295,6 +295,10 @@ export class EventLoop extends AbstractEventLoop {
     }
   }
 
+  // --- networking (transports, servers, DNS): added below by the networking module ---
+
+  // --- subprocesses, signals, executors: added below by their modules ---
+
   override toString(): string {
     const state = this.#closed ? "closed" : this.#running ? "running" : "idle";
     return `<EventLoop ${state} ready=${this.#ready.length - this.#head} timers=${this.#timers.size} debug=${this.#debug}>`;

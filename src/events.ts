@@ -166,6 +166,10 @@ export abstract class AbstractEventLoop implements AsyncDisposable {
   abstract getDebug(): boolean;
   abstract setDebug(enabled: boolean): void;
 
+  // --- networking (transports, servers, DNS): declared below by the networking module ---
+
+  // --- subprocesses, signals, executors: declared below by their modules ---
+
   /** Called by a `TimerHandle` when it is cancelled while scheduled. */
   abstract timerHandleCancelled(handle: TimerHandle): void;
   /** Schedules a runnable for the next iteration without allocating a `Handle`. */
