@@ -24,6 +24,7 @@ export {
   type TaskOptions,
 } from "./events.ts";
 export { EventLoop, newEventLoop } from "./base-events.ts";
+export { Server, ServerSocket, type ServerClient, type ServerOptions } from "./servers.ts";
 export {
   CancelledError,
   TimeoutError,
