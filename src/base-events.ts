@@ -14,10 +14,11 @@ import { performance } from "node:perf_hooks";
 import { inspect } from "node:util";
 import { AbstractEventLoop, Handle, TimerHandle, type ExceptionContext, type ExceptionHandler, type Executor, type TaskFactory, type TaskOptions } from "./events.ts";
 import { Future, isFuture } from "./futures.ts";
-import { getRunningLoopOrNull, setInLoopCallback, setRunningLoop } from "./internal/context.ts";
+import { getRunningLoopOrNull, setCaptureStacks, setInLoopCallback, setRunningLoop } from "./internal/context.ts";
 import { inspectSymbol } from "./internal/inspect.ts";
 import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 import { SlowCallbackMonitor } from "./internal/slow-callbacks.ts";
+import { ReadyQueue } from "./internal/ready-queue.ts";
 import { TimerHeap } from "./internal/timer-heap.ts";
 import { checkCallback, checkDelay, checkWhen } from "./internal/validate.ts";
 import { ensureFuture, reportAbandonedTasks, Task } from "./tasks.ts";
@@ -29,6 +30,8 @@ export const IO_BUDGET = 512;
 const KEEP_ALIVE_MS = 2 ** 30;
 
 function noop(): void {}
+
+const resolvedPromise = Promise.resolve();
 
 function envDebug(): boolean {
   const value = process.env["AIOTS_DEBUG"];
@@ -48,9 +51,7 @@ function envDebug(): boolean {
  */
 export class EventLoop extends AbstractEventLoop {
   slowCallbackDuration = 0.1;
-  // Ready queue: #ready[#head..] are waiting, in FIFO order.
-  #ready: Runnable[] = [];
-  #head = 0;
+  #ready = new ReadyQueue();
   #timers = new TimerHeap<TimerHandle>();
   #nodeTimer: NodeJS.Timeout | null = null;
   #nodeTimerWhen = Infinity;
@@ -157,6 +158,7 @@ export class EventLoop extends AbstractEventLoop {
     this.#checkNotRunning();
     this.#running = true;
     setRunningLoop(this);
+    setCaptureStacks(this.#debug);
     this.#keepAlive = setInterval(noop, KEEP_ALIVE_MS);
     if (this.#debug) this.#startDebugMonitor();
     const stopped = new Promise<void>((resolve) => {
@@ -190,8 +192,7 @@ export class EventLoop extends AbstractEventLoop {
     if (this.#running) throw new Error("Cannot close a running event loop: stop it first (or let run() close it)");
     if (this.#closed) return;
     this.#closed = true;
-    this.#ready = [];
-    this.#head = 0;
+    this.#ready.clear();
     for (const timer of this.#timers.clear()) timer.unscheduled();
     reportAbandonedTasks(this);
     const executor = this.#defaultExecutor;
@@ -290,6 +291,7 @@ export class EventLoop extends AbstractEventLoop {
   setDebug(enabled: boolean): void {
     this.#debug = Boolean(enabled);
     if (this.#running) {
+      setCaptureStacks(this.#debug);
       if (this.#debug) this.#startDebugMonitor();
       else this.#stopDebugMonitor();
     }
@@ -301,7 +303,7 @@ export class EventLoop extends AbstractEventLoop {
 
   override toString(): string {
     const state = this.#closed ? "closed" : this.#running ? "running" : "idle";
-    return `<EventLoop ${state} ready=${this.#ready.length - this.#head} timers=${this.#timers.size} debug=${this.#debug}>`;
+    return `<EventLoop ${state} ready=${this.#ready.size} timers=${this.#timers.size} debug=${this.#debug}>`;
   }
 
   [inspectSymbol](): string {
@@ -317,7 +319,9 @@ export class EventLoop extends AbstractEventLoop {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
     if (this.#budgetUsed < IO_BUDGET) {
-      queueMicrotask(this.#drain);
+      // A promise reaction, not queueMicrotask: the latter allocates an AsyncResource per call.
+      // If a drain ever threw (a bug: callbacks catch their own errors), Node reports the rejection.
+      void resolvedPromise.then(this.#drain);
     } else {
       setImmediate(this.#drainAfterPoll);
     }
@@ -328,46 +332,29 @@ export class EventLoop extends AbstractEventLoop {
     this.#drain();
   };
 
-  // One loop iteration (asyncio's _run_once).
+  // One loop iteration (asyncio's _run_once): the callbacks ready when it starts, no more.
   readonly #drain = (): void => {
     this.#drainScheduled = false;
     if (!this.#running) return;
     this.#moveDueTimers();
     const ready = this.#ready;
-    const end = ready.length;
+    const count = ready.size;
     const monitor = this.#slowMonitor;
     const wasInCallback = setInLoopCallback(true);
-    let i = this.#head;
     try {
-      for (; i < end; i++) {
-        const runnable = ready[i]!;
-        ready[i] = undefined as never;
-        if (monitor === null) runnable.runScheduled();
-        else monitor.timeCallback(runnable);
-      }
+      if (monitor === null) for (let i = 0; i < count; i++) ready.shift().runScheduled();
+      else for (let i = 0; i < count; i++) monitor.timeCallback(ready.shift());
     } finally {
       setInLoopCallback(wasInCallback);
-      this.#budgetUsed += i - this.#head;
-      this.#head = i;
-      this.#compactReady();
+      this.#budgetUsed += count;
     }
     if (this.#stopping) {
       this.#finishStopping();
       return;
     }
-    if (this.#head < this.#ready.length) this.#scheduleDrain();
-    this.#armNodeTimer();
+    if (ready.size > 0) this.#scheduleDrain();
+    if (this.#timers.size > 0 || this.#nodeTimer !== null) this.#armNodeTimer();
   };
-
-  #compactReady(): void {
-    if (this.#head === this.#ready.length) {
-      this.#ready.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
-      this.#ready = this.#ready.slice(this.#head);
-      this.#head = 0;
-    }
-  }
 
   #moveDueTimers(): void {
     const timers = this.#timers;
@@ -403,7 +390,7 @@ export class EventLoop extends AbstractEventLoop {
     if (this.#timers.size > 0) {
       const next = this.#timers.peek();
       // Fired a little early by libuv's millisecond clock: wait for the rest.
-      if (next !== undefined && next.whenSeconds > this.time() && this.#head === this.#ready.length) {
+      if (next !== undefined && next.whenSeconds > this.time() && this.#ready.size === 0) {
         this.#armNodeTimer();
         return;
       }
@@ -414,7 +401,10 @@ export class EventLoop extends AbstractEventLoop {
   #finishStopping(): void {
     this.#stopping = false;
     this.#running = false;
-    if (getRunningLoopOrNull() === this) setRunningLoop(null);
+    if (getRunningLoopOrNull() === this) {
+      setRunningLoop(null);
+      setCaptureStacks(false);
+    }
     if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
     this.#keepAlive = null;
     if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);

@@ -4,7 +4,7 @@
  */
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop } from "./events.ts";
-import { Future, isFuture } from "./futures.ts";
+import { Future, isFuture, isThenable, kCancelledError, kObserve } from "./futures.ts";
 import { Task, ensureFuture } from "./tasks.ts";
 
 /** Something `gather`, `wait` and friends accept: an aiots future or task, or any promise. */
@@ -38,38 +38,60 @@ class GatheringFuture<T> extends Future<T> {
 }
 
 function outcomeOf(child: Future<unknown>): unknown {
-  if (child.cancelled()) return cancelledErrorOf(child);
+  if (child.cancelled()) return child[kCancelledError]();
   const error = child.exception();
   return error !== null ? error : child.result();
 }
 
-function cancelledErrorOf(child: Future<unknown>): CancelledError {
-  try {
-    child.result();
-  } catch (error) {
-    if (error instanceof CancelledError) return error;
+/**
+ * A child for a promise: a plain future that settles with it. Lighter than the task `ensureFuture`
+ * makes, and cancelling it is immediate (a foreign promise cannot be interrupted anyway; its own
+ * aiots awaits belong to the task that started it and are cancelled with that task).
+ */
+function adoptPromise(promise: PromiseLike<unknown>, loop: AbstractEventLoop): Future<unknown> {
+  const future = new Future<unknown>({ loop });
+  promise.then(
+    (value) => {
+      if (!future.done()) future.setResult(value);
+    },
+    (error: unknown) => {
+      if (future.done()) return;
+      if (error instanceof CancelledError) future.cancel(error.message);
+      else future.setException(error === undefined ? new Error("promise rejected with undefined") : error);
+    },
+  );
+  return future;
+}
+
+function childFor(aw: Awaitable<unknown>, loop: AbstractEventLoop): Future<unknown> {
+  if (isFuture(aw)) {
+    if (aw.getLoop() !== loop) throw new Error(`gather(): ${String(aw)} belongs to a different loop than the other awaitables`);
+    return aw;
   }
-  return new CancelledError();
+  if (isThenable(aw)) return adoptPromise(aw, loop);
+  return ensureFuture(aw, loop); // throws the explanatory TypeError
 }
 
 /** @internal gather on a given loop (used by the runner, whose loop is not running yet). */
 export function gatherOn(loop: AbstractEventLoop, awaitables: readonly Awaitable<unknown>[], returnExceptions: boolean): Future<unknown[]> {
+  const children: Future<unknown>[] = new Array<Future<unknown>>(awaitables.length);
+  // The same awaitable passed twice is one child, as in asyncio.
   const byInput = new Map<unknown, Future<unknown>>();
-  const children: Future<unknown>[] = [];
-  for (const aw of awaitables) {
+  for (let i = 0; i < awaitables.length; i++) {
+    const aw = awaitables[i]!;
     let child = byInput.get(aw);
     if (child === undefined) {
-      child = ensureFuture(aw, loop);
+      child = childFor(aw, loop);
       byInput.set(aw, child);
     }
-    children.push(child);
+    children[i] = child;
   }
+  const distinct = byInput.size;
   const outer = new GatheringFuture<unknown[]>(children, loop);
   if (children.length === 0) {
     outer.setResult([]);
     return outer;
   }
-  const distinct = new Set(children).size;
   let finished = 0;
   const onChildDone = (child: Future<unknown>): void => {
     finished += 1;
@@ -79,7 +101,7 @@ export function gatherOn(loop: AbstractEventLoop, awaitables: readonly Awaitable
     }
     if (!returnExceptions) {
       if (child.cancelled()) {
-        outer.setException(cancelledErrorOf(child));
+        outer.setException(child[kCancelledError]());
         return;
       }
       const error = child.exception();
@@ -89,17 +111,16 @@ export function gatherOn(loop: AbstractEventLoop, awaitables: readonly Awaitable
       }
     }
     if (finished === distinct) {
-      const results = children.map(outcomeOf);
       if (outer.cancelRequested) {
         // Cancelled from outside while children finished: report cancellation, as asyncio does.
         const cancelled = children.find((c) => c.cancelled());
-        outer.setException(cancelled !== undefined ? cancelledErrorOf(cancelled) : new CancelledError());
+        outer.setException(cancelled !== undefined ? cancelled[kCancelledError]() : new CancelledError());
       } else {
-        outer.setResult(results);
+        outer.setResult(children.map(outcomeOf));
       }
     }
   };
-  for (const child of new Set(children)) child.addDoneCallback(onChildDone);
+  for (const child of byInput.values()) child[kObserve](onChildDone);
   return outer;
 }
 
@@ -178,6 +199,6 @@ export function shield<T>(awaitable: Awaitable<T> | (() => PromiseLike<T>)): Fut
       else outer.setResult(inner.result());
     }
   };
-  inner.addDoneCallback(onInnerDone);
+  inner[kObserve](onInnerDone);
   return outer;
 }

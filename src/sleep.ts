@@ -1,37 +1,70 @@
 /**
- * `sleep(delay, value?)`. `sleep(0)` yields to the loop for exactly one iteration without touching
- * the timer heap; longer sleeps are one timer each, cancelled with the future.
+ * `sleep(delay, value?)`.
+ *
+ * How it works: a sleep is a native promise plus a small wait object. The wait is registered with
+ * the calling task when `sleep()` is called (the task is about to await it), so `task.cancel()`
+ * rejects the promise with `CancelledError` and cancels the timer. Awaiting a native promise skips
+ * the thenable protocol, which makes `await sleep(0)` about half the cost of awaiting a Future.
+ * `sleep(0)` yields for exactly one loop iteration without touching the timer heap.
  * @module
  */
+import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type TimerHandle } from "./events.ts";
-import { Future } from "./futures.ts";
+import { currentAwaitingTask, makeInternalError, type AwaitingTask, type Cancellable } from "./internal/context.ts";
 import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 import { checkDelay } from "./internal/validate.ts";
 
-class SleepFuture<T> extends Future<T> implements Runnable {
+function noop(): void {}
+
+class SleepWait<T> implements Runnable, Cancellable {
   readonly #value: T;
+  readonly #task: AwaitingTask | undefined;
+  readonly #resolve: (value: T) => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly promise: Promise<T>;
+  #done = false;
   timer: TimerHandle | null = null;
 
-  constructor(value: T) {
-    super();
+  constructor(value: T, task: AwaitingTask | undefined) {
     this.#value = value;
+    this.#task = task;
+    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    this.promise = promise;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  done(): boolean {
+    return this.#done;
   }
 
   runScheduled(): void {
-    if (!this.done()) this.setResult(this.#value);
+    if (this.#done) return;
+    this.#done = true;
+    this.timer = null;
+    this.#task?.resumeFrom(this);
+    this.#resolve(this.#value);
   }
 
-  override cancel(msg?: string): boolean {
-    if (!super.cancel(msg)) return false;
+  cancel(msg?: string): boolean {
+    if (this.#done) return false;
+    this.#done = true;
     this.timer?.cancel();
     this.timer = null;
+    this.#task?.resumeFrom(this);
+    // A sleep that was cancelled but never awaited must not crash the process.
+    this.promise.catch(noop);
+    this.#reject(makeInternalError(() => new CancelledError(msg)));
     return true;
+  }
+
+  toString(): string {
+    return `<sleep ${this.#done ? "done" : "pending"}>`;
   }
 }
 
-function wake(future: SleepFuture<unknown>): void {
-  future.timer = null;
-  future.runScheduled();
+function wake(wait: SleepWait<unknown>): void {
+  wait.runScheduled();
 }
 
 /**
@@ -46,11 +79,13 @@ function wake(future: SleepFuture<unknown>): void {
  * });
  * ```
  */
-export function sleep<T = void>(delay: number, value?: T): Future<T> {
+export function sleep<T = void>(delay: number, value?: T): Promise<T> {
   checkDelay("sleep()", delay);
   const loop = getRunningLoop();
-  const future = new SleepFuture<T>(value as T);
-  if (delay === 0) loop[kScheduleRunnable](future);
-  else future.timer = loop.callLater(delay, wake, future as SleepFuture<unknown>);
-  return future;
+  const task = currentAwaitingTask();
+  const wait = new SleepWait<T>(value as T, task);
+  if (delay === 0) loop[kScheduleRunnable](wait);
+  else wait.timer = loop.callLater(delay, wake, wait as SleepWait<unknown>);
+  task?.suspendOn(wait);
+  return wait.promise;
 }

@@ -16,7 +16,7 @@
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop, type TaskFactory, type TaskOptions } from "./events.ts";
 import { Future, isFuture, isThenable } from "./futures.ts";
-import { currentAwaitingTask, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
+import { currentAwaitingTask, makeInternalError, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
 import { callbackName } from "./internal/inspect.ts";
 import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 
@@ -89,7 +89,8 @@ export interface TaskConstructorOptions extends TaskOptions {
 export class Task<T = unknown> extends Future<T> implements Runnable {
   readonly loopRef: AbstractEventLoop;
   #fn: (() => PromiseLike<T> | T) | null;
-  #name: string;
+  // The name, or the task number until a name is asked for (formatting it costs an allocation).
+  #name: string | number;
   #started = false;
   // A cancel that could not be delivered yet: it waits for the next aiots await (or the return).
   #mustCancel = false;
@@ -106,8 +107,10 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     const loop = options.loop ?? getRunningLoop();
     super({ loop });
     this.loopRef = loop;
-    this.#name = options.name ?? `Task-${++taskCounter}`;
-    if (typeof this.#name !== "string") throw new TypeError(`Task name must be a string, got ${typeof options.name}`);
+    if (options.name !== undefined && typeof options.name !== "string") {
+      throw new TypeError(`Task name must be a string, got ${typeof options.name}`);
+    }
+    this.#name = options.name ?? ++taskCounter;
     this.#creationStack = loop.getDebug() ? creationStack() : undefined;
     const revived = options[kRevived];
     if (revived !== undefined) {
@@ -135,6 +138,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   }
 
   getName(): string {
+    if (typeof this.#name === "number") this.#name = `Task-${this.#name}`;
     return this.#name;
   }
 
@@ -180,7 +184,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   override cancel(msg?: string): boolean {
     if (this.done()) return false;
     this.#cancelRequests += 1;
-    this.#abort?.abort(new CancelledError(msg));
+    this.#abort?.abort(makeInternalError(() => new CancelledError(msg)));
     let delivered = false;
     const waitingOn = this.#waitingOn;
     if (waitingOn !== null && waitingOn.cancel(msg)) delivered = true;
@@ -202,7 +206,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   get signal(): AbortSignal {
     if (this.#abort === null) {
       this.#abort = new AbortController();
-      if (this.#cancelRequests > 0 || this.cancelled()) this.#abort.abort(new CancelledError(this.#cancelMessage));
+      if (this.#cancelRequests > 0 || this.cancelled()) this.#abort.abort(this.#newCancelledError());
     }
     return this.#abort.signal;
   }
@@ -223,7 +227,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     this.#started = true;
     if (this.#mustCancel) {
       this.#mustCancel = false;
-      this.#finishCancelled(new CancelledError(this.#cancelMessage));
+      this.#finishCancelled(this.#newCancelledError());
       return;
     }
     const fn = this.#fn!;
@@ -266,12 +270,12 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   /** @internal */
   describe(): string {
-    return `Task ${this.#name}`;
+    return `Task ${this.getName()}`;
   }
 
   protected override reprInfo(): string[] {
     const info = super.reprInfo();
-    info.splice(2, 0, `name=${this.#name}`);
+    info.splice(2, 0, `name=${this.getName()}`);
     if (this.#fn !== null) info.push(`fn=${callbackName(this.#fn)}`);
     if (!this.done()) {
       if (this.#cancelRequests > 0) info.push("cancelling");
@@ -288,6 +292,11 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     }
   }
 
+  #newCancelledError(): CancelledError {
+    const message = this.#cancelMessage;
+    return makeInternalError(() => new CancelledError(message));
+  }
+
   #adopt(thenable: PromiseLike<T>): void {
     thenable.then(
       (value) => this.#succeed(value),
@@ -301,7 +310,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     if (this.#mustCancel) {
       // Cancelled right before the function returned: the task ends cancelled (asyncio).
       this.#mustCancel = false;
-      this.#finishCancelled(new CancelledError(this.#cancelMessage));
+      this.#finishCancelled(this.#newCancelledError());
       return;
     }
     super.setResult(value);
@@ -334,7 +343,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   #trackFailure(exception: unknown): void {
     const record: FailureRecord = {
       loop: this.loopRef,
-      name: this.#name,
+      name: this.getName(),
       exception,
       creationStack: this.#creationStack,
       ref: new WeakRef(this as Task<unknown>),
