@@ -1,0 +1,99 @@
+/**
+ * `Router`: routes by method and path pattern (`/users/:id`, a trailing `/*rest` for the remainder).
+ *
+ * How matching works: each pattern is split into segments once. A path is matched against the
+ * routes in registration order; the first route whose segments match and whose method matches wins.
+ * A path that matches some route but not with this method gives 405 with `allow`; none gives 404.
+ * HEAD falls back to a GET route (Node drops the body).
+ * @module
+ */
+
+/** A compiled route: method, pattern segments and the value it leads to. */
+interface Route<H> {
+  method: string; // upper case, or "*" for any method
+  pattern: string;
+  segments: string[];
+  handler: H;
+}
+
+/** The outcome of `Router.resolve`. */
+export type Resolution<H> =
+  | { kind: "found"; handler: H; params: Record<string, string>; pattern: string }
+  | { kind: "method-not-allowed"; allow: string[] }
+  | { kind: "not-found" };
+
+/**
+ * A method-and-path router (the part of aiohttp's UrlDispatcher that aiots uses).
+ * @example
+ * ```ts
+ * import { Router } from "aiots/http";
+ * const router = new Router<string>();
+ * router.add("GET", "/users/:id", "user");
+ * router.resolve("GET", "/users/42"); // { kind: "found", handler: "user", params: { id: "42" }, ... }
+ * ```
+ */
+export class Router<H> {
+  readonly #routes: Route<H>[] = [];
+
+  /**
+   * Adds a route. `path` starts with `/`; `:name` segments capture one segment, a last `*name`
+   * segment captures the rest of the path.
+   * @throws {TypeError} for a path that does not start with `/` or a bad method.
+   */
+  add(method: string, path: string, handler: H): void {
+    if (typeof path !== "string" || !path.startsWith("/")) {
+      throw new TypeError(`a route path starts with "/", e.g. "/users/:id", not ${JSON.stringify(path)}`);
+    }
+    if (typeof method !== "string" || !/^([A-Za-z]+|\*)$/.test(method)) {
+      throw new TypeError(`a route method is a word like "GET" (or "*" for any), not ${JSON.stringify(method)}`);
+    }
+    const segments = split(path);
+    segments.forEach((segment, i) => {
+      if (segment.startsWith("*") && i !== segments.length - 1) {
+        throw new TypeError(`a "*${segment.slice(1)}" segment must come last in ${path}`);
+      }
+    });
+    this.#routes.push({ method: method.toUpperCase(), pattern: path, segments, handler });
+  }
+
+  /** Finds the route for `method path`. */
+  resolve(method: string, path: string): Resolution<H> {
+    const allow = new Set<string>();
+    const segments = split(path);
+    for (const route of this.#routes) {
+      const params = match(route.segments, segments);
+      if (params === null) continue;
+      if (route.method === "*" || route.method === method || (method === "HEAD" && route.method === "GET")) {
+        return { kind: "found", handler: route.handler, params, pattern: route.pattern };
+      }
+      allow.add(route.method);
+      if (route.method === "GET") allow.add("HEAD");
+    }
+    return allow.size > 0 ? { kind: "method-not-allowed", allow: [...allow].sort() } : { kind: "not-found" };
+  }
+
+  /** The routes, as `METHOD pattern` strings. */
+  toString(): string {
+    return `<Router ${this.#routes.map((r) => `${r.method} ${r.pattern}`).join(", ")}>`;
+  }
+}
+
+function split(path: string): string[] {
+  return path.split("/").filter((s) => s !== "");
+}
+
+function match(pattern: readonly string[], segments: readonly string[]): Record<string, string> | null {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p.startsWith("*")) {
+      params[p.slice(1) || "rest"] = segments.slice(i).join("/");
+      return params;
+    }
+    const s = segments[i];
+    if (s === undefined) return null;
+    if (p.startsWith(":")) params[p.slice(1)] = s;
+    else if (p !== s) return null;
+  }
+  return segments.length === pattern.length ? params : null;
+}

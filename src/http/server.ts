@@ -1,0 +1,192 @@
+/**
+ * `HttpServer`: the aiots `Server` that `app.serve()` resolves to, and the per-request tasks.
+ *
+ * How it works: Node's `http` parses requests (malformed ones get 400, oversized heads 431, slow
+ * heads 408, without reaching aiots). Each parsed request becomes a task running
+ * `app.dispatch()`; if the connection closes before the response is finished, that task is
+ * cancelled, so the handler's `await` throws `CancelledError` and its `task.signal` aborts.
+ * Handler errors become a 500 and are reported once to the loop's exception handler.
+ *
+ * Shutdown (`close()`): stop listening, close idle keep-alive connections, send 1001 to WebSockets,
+ * let running requests finish for `shutdownTimeout` seconds, then cancel what is left and drop
+ * the remaining connections. `waitClosed()` resolves once all of that is done.
+ * @module
+ */
+import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
+import { getRunningLoop, type AbstractEventLoop } from "../events.ts";
+import { CancelledError } from "../exceptions.ts";
+import { gather } from "../gather.ts";
+import { Server } from "../servers.ts";
+import type { Task } from "../tasks.ts";
+import { wait } from "../wait.ts";
+import { waitFuture } from "../internal/foreign.ts";
+import type { WebSocket } from "../ws/connection.ts";
+import { handleUpgrade } from "../ws/server.ts";
+import type { Application } from "./application.ts";
+import { HttpError } from "./errors.ts";
+import { Request } from "./request.ts";
+import { isAsyncIterable, text, type Response } from "./responses.ts";
+
+/** Options of `app.serve()`. */
+export interface ServeOptions {
+  /** Address to listen on (default `"127.0.0.1"`). */
+  host?: string;
+  /** Port (default 0: a free port; read it with `server.sockets[0].getsockname()`). */
+  port?: number;
+  /** Listen backlog. */
+  backlog?: number;
+  /** Seconds running requests get to finish on `close()` before they are cancelled (default 10). */
+  shutdownTimeout?: number;
+}
+
+/**
+ * The server `app.serve()` resolves to: an aiots `Server` (`sockets`, `close()`, `waitClosed()`,
+ * `serveForever()`, `await using`) whose `close()` is a graceful HTTP shutdown.
+ * @example
+ * ```ts
+ * import { run } from "aiots";
+ * import { Application, text } from "aiots/http";
+ * const app = new Application().get("/", () => text("hi"));
+ * await run(async () => {
+ *   await using server = await app.serve({ host: "127.0.0.1", port: 0 });
+ *   const [host, port] = server.sockets[0]!.getsockname() as [string, number];
+ *   console.log(`http://${host}:${port}/`);
+ * });
+ * ```
+ */
+export class HttpServer extends Server {
+  readonly #app: Application;
+  readonly #httpServer: NodeHttpServer;
+  readonly #shutdownTimeout: number;
+  // Request and WebSocket handler tasks still running.
+  readonly #tasks = new Set<Task<unknown>>();
+  // Open server-side WebSocket connections (sent 1001 on shutdown).
+  readonly #websockets = new Set<WebSocket>();
+  #shutdown: Task<void> | null = null;
+
+  /** @internal created by `app.serve()`. */
+  constructor(loop: AbstractEventLoop, httpServer: NodeHttpServer, app: Application, options: ServeOptions) {
+    super(loop, [httpServer]);
+    this.#app = app;
+    this.#httpServer = httpServer;
+    this.#shutdownTimeout = options.shutdownTimeout ?? 10;
+    httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+    httpServer.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+      handleUpgrade({ loop, app, req, socket, head, closing: this.#shutdown !== null, track: this.#track, websockets: this.#websockets });
+    });
+  }
+
+  /** Request and WebSocket handlers still running. */
+  get activeTasks(): number {
+    return this.#tasks.size;
+  }
+
+  /** Stops accepting and starts the graceful shutdown (see the module note). Idempotent. */
+  override close(): void {
+    super.close();
+    if (this.#shutdown !== null) return;
+    this.#shutdown = this.getLoop().createTask(() => this.#gracefulShutdown(), { name: "http-server-shutdown" });
+  }
+
+  /** Waits until the shutdown is complete: handlers finished or cancelled, connections gone. */
+  override async waitClosed(): Promise<void> {
+    if (this.#shutdown !== null) await this.#shutdown;
+    await super.waitClosed();
+  }
+
+  override toString(): string {
+    return super.toString().replace(/>$/, ` tasks=${this.#tasks.size} websockets=${this.#websockets.size}>`);
+  }
+
+  readonly #track = (task: Task<unknown>): void => {
+    this.#tasks.add(task);
+    task.addDoneCallback(() => this.#tasks.delete(task));
+  };
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const task = this.getLoop().createTask(() => this.#handle(req, res), { name: `HTTP ${req.method} ${req.url}` });
+    this.#track(task);
+    res.once("close", () => {
+      if (!res.writableFinished) task.cancel("the client disconnected before the response was sent");
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const request = new Request(req, this.#app.options.maxBodySize);
+    let response: Response;
+    try {
+      response = await this.#app.dispatch(request);
+    } catch (error) {
+      if (error instanceof CancelledError) throw error;
+      response = this.#errorResponse(error, request);
+    }
+    if (this.#shutdown !== null) response.headers.connection = "close";
+    try {
+      await writeResponse(res, response);
+    } catch (error) {
+      if (error instanceof CancelledError) throw error;
+      this.getLoop().callExceptionHandler({ message: `error while sending the response to ${request.method} ${request.path}`, exception: error });
+      res.destroy();
+    }
+  }
+
+  #errorResponse(error: unknown, request: Request): Response {
+    if (error instanceof HttpError) return text(error.message, { status: error.status, headers: error.headers });
+    this.getLoop().callExceptionHandler({
+      message: `error handling request ${request.method} ${request.path}`,
+      exception: error,
+    });
+    return text("500 Internal Server Error", { status: 500 });
+  }
+
+  async #gracefulShutdown(): Promise<void> {
+    this.#httpServer.closeIdleConnections();
+    for (const ws of this.#websockets) {
+      if (ws.state === "open") ws.raw.close(1001, "server shutting down");
+    }
+    const running = [...this.#tasks];
+    if (running.length > 0) {
+      const [, pending] = await wait(running, { timeout: this.#shutdownTimeout });
+      for (const task of pending) task.cancel("the server is shutting down");
+      await gather([...pending], { returnExceptions: true });
+    }
+    this.#httpServer.closeAllConnections();
+    this.abortClients();
+  }
+}
+
+/**
+ * Writes `response` to Node's `res`; async-iterable bodies are streamed with backpressure.
+ * @throws {CancelledError} when the task is cancelled (the client went away); the body's errors.
+ */
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  const body = response.body;
+  if (body === null) {
+    res.end();
+    return;
+  }
+  if (!isAsyncIterable(body)) {
+    res.setHeader("content-length", typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+    res.end(body);
+    return;
+  }
+  for await (const chunk of body) {
+    if (res.destroyed) throw new CancelledError("the client disconnected");
+    if (!res.write(chunk)) await drained(res);
+  }
+  res.end();
+}
+
+async function drained(res: ServerResponse): Promise<void> {
+  const fut = getRunningLoop().createFuture<void>();
+  const done = (): void => {
+    res.off("drain", done);
+    res.off("close", done);
+    if (!fut.done()) fut.setResult(undefined);
+  };
+  res.on("drain", done);
+  res.on("close", done);
+  await waitFuture(fut, { onCancel: done });
+}

@@ -1,0 +1,72 @@
+/**
+ * Errors of `aiots/ws`, named as Python's websockets names them.
+ * @module
+ */
+
+/**
+ * The connection is closed: thrown by `recv()` and `send()` once it is (websockets.ConnectionClosed).
+ * `code` and `reason` are the close code and reason of the connection.
+ * @example
+ * ```ts
+ * import { ConnectionClosed } from "aiots/ws";
+ * try { await ws.recv(); } catch (e) { if (e instanceof ConnectionClosed) console.log(e.code, e.reason); }
+ * ```
+ */
+export class ConnectionClosed extends Error {
+  override name = "ConnectionClosed";
+  readonly code: number;
+  readonly reason: string;
+  constructor(code: number, reason: string) {
+    super(`WebSocket connection closed: ${code}${reason === "" ? "" : ` ${reason}`}${describeCode(code)}`);
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+/** Closed normally, with code 1000 (normal) or 1001 (going away). `for await` ends quietly on it. */
+export class ConnectionClosedOK extends ConnectionClosed {
+  override name = "ConnectionClosedOK";
+}
+
+/** Closed with an error code, or the connection was lost without a close handshake (1006). */
+export class ConnectionClosedError extends ConnectionClosed {
+  override name = "ConnectionClosedError";
+}
+
+/** The server refused the opening handshake with an HTTP status (websockets.InvalidStatus). */
+export class InvalidStatus extends Error {
+  override name = "InvalidStatus";
+  readonly status: number;
+  constructor(status: number, url: string) {
+    super(`the server rejected the WebSocket connection to ${url} with HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+/** True for the close codes that mean a normal end of the conversation. */
+export function isNormalClose(code: number): boolean {
+  return code === 1000 || code === 1001;
+}
+
+/** The error for a connection closed with `code` and `reason`. */
+export function closedError(code: number, reason: string): ConnectionClosed {
+  return isNormalClose(code) ? new ConnectionClosedOK(code, reason) : new ConnectionClosedError(code, reason);
+}
+
+const CODE_NAMES: Record<number, string> = {
+  1000: "normal closure",
+  1001: "going away",
+  1002: "protocol error",
+  1003: "unsupported data",
+  1005: "no status received",
+  1006: "connection lost without a close frame",
+  1007: "invalid frame payload data",
+  1008: "policy violation",
+  1009: "message too big",
+  1011: "internal error",
+};
+
+function describeCode(code: number): string {
+  const name = CODE_NAMES[code];
+  return name === undefined ? "" : ` (${name})`;
+}
