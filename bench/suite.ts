@@ -16,6 +16,12 @@ export interface PeerCommand {
   env?: Record<string, string>;
   /** Why this peer may be missing and how to get it (e.g. "apt-get install python3-uvloop"). */
   requires?: string;
+  /**
+   * Programs (looked up on PATH) or files (paths containing "/", relative to the repo root) the
+   * peer needs besides `command[0]`, e.g. `["wrk"]` or `["bench/.build/echo/client"]`. If one is
+   * absent the peer is reported as missing without being run.
+   */
+  needs?: string[];
 }
 
 export interface BenchCase {
@@ -35,6 +41,16 @@ export interface BenchCase {
   repetitions?: { full: number; quick: number };
   /** Arguments appended to every peer's command in --quick mode (e.g. a smaller N). */
   quickArgs?: string[];
+  /** Too slow for --quick: run only in full mode (a quick run lists it as skipped). */
+  fullOnly?: boolean;
+  /** Kill a sample after this many seconds (default 300; 90 in --quick mode). */
+  timeoutSeconds?: number;
+  /**
+   * Marks the case as one point of a scaling curve: cases sharing `series` are plotted together,
+   * `x` (e.g. the number of tasks) on a log axis, with each peer's value divided by `x` when
+   * `perItem` is true (cost per task rather than total).
+   */
+  scaling?: { series: string; x: number; xLabel: string; perItem?: boolean };
 }
 
 export interface Suite {

@@ -1,0 +1,212 @@
+/**
+ * Generates BENCHMARKS.md and its SVG charts from the newest result file of every suite, so the
+ * report always shows each suite's latest run even when only one suite was rerun.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { type Bar, type BarGroup, type Series, formatRatio, ratioBarChart, scalingLineChart } from "./charts.ts";
+import type { CaseResult, PeerResult, Sample, SuiteResult } from "./results.ts";
+import { repoRoot } from "./results.ts";
+import { median } from "./stats.ts";
+
+export const reportFile = path.join(repoRoot, "BENCHMARKS.md");
+export const chartsDir = path.join(repoRoot, "bench", "charts");
+
+function formatValue(v: number, unit: string): string {
+  if (unit === "ms") return v >= 100 ? v.toFixed(0) : v.toFixed(1);
+  if (v >= 10_000) return `${(v / 1000).toFixed(1)}k`;
+  return v >= 100 ? v.toFixed(0) : v.toPrecision(3);
+}
+
+function mb(bytes: number | undefined): string {
+  if (bytes === undefined) return "";
+  const m = bytes / 2 ** 20;
+  if (Math.abs(m) >= 10) return `${m.toFixed(0)} MB`;
+  return Math.abs(m) >= 1 ? `${m.toFixed(1)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
+}
+
+function medianOf(samples: Sample[], pick: (s: Sample) => number | undefined): number | undefined {
+  const values = samples.map(pick).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  return values.length === 0 ? undefined : median(values);
+}
+
+/** Numeric extras (e.g. serverCpu, clientCpu, heapBeforeBytes), each as the median over samples. */
+export function extrasSummary(samples: Sample[]): string {
+  const keys = new Set(samples.flatMap((s) => Object.keys(s.extra ?? {})));
+  const parts: string[] = [];
+  for (const key of [...keys].sort()) {
+    const m = medianOf(samples, (s) => (typeof s.extra?.[key] === "number" ? s.extra[key] : undefined));
+    if (m === undefined) continue;
+    parts.push(/bytes$/i.test(key) ? `${key} ${mb(m)}` : `${key} ${Number(m.toPrecision(3))}`);
+  }
+  return parts.join(", ");
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+function peerRow(c: CaseResult, name: string, p: PeerResult, label: string): string {
+  if (p.status !== "ok" || !p.stats) {
+    const hint = p.status === "missing" && p.requires ? ` (requires: ${p.requires})` : "";
+    const why = `${p.status}: ${(p.reason ?? "").split("\n")[0]}${hint}`;
+    return `| ${label} | ${escapeCell(name)} | — | — | — | | | | ${escapeCell(why)} |`;
+  }
+  const s = p.stats;
+  const ratio = name === c.baseline ? "baseline" : p.ratio !== undefined && Number.isFinite(p.ratio) ? `**${formatRatio(p.ratio)}**` : "";
+  const cpu = medianOf(p.samples, (x) => (x.cpuUserSec === undefined ? undefined : x.cpuUserSec + (x.cpuSysSec ?? 0)));
+  const wall = medianOf(p.samples, (x) => x.wallMs);
+  const cpuText = cpu === undefined ? "" : `${cpu.toFixed(2)} s${wall ? ` (${Math.round((cpu * 1000 * 100) / wall)}%)` : ""}`;
+  const notes = [extrasSummary(p.samples), p.errors.length ? `${p.errors.length} failed sample(s)` : ""].filter(Boolean).join("; ");
+  const range = `${formatValue(s.min, c.unit)} – ${formatValue(s.max, c.unit)}`;
+  const memory = `${mb(medianOf(p.samples, (x) => x.rssBytes))} | ${mb(medianOf(p.samples, (x) => x.heapBytes))}`;
+  return `| ${label} | ${escapeCell(name)} | ${formatValue(s.median, c.unit)} | ${range} | ${ratio} | ${cpuText} | ${memory} | ${escapeCell(notes)} |`;
+}
+
+function suiteTable(r: SuiteResult): string[] {
+  const lines = [
+    "| case | peer | median | min – max | cost × baseline | CPU, whole process (of wall) | peak RSS | heap after | notes |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const c of r.cases) {
+    const about = `${c.unit}, ${c.lowerIsBetter ? "lower" : "higher"} is better, ${c.repetitions} sample${c.repetitions === 1 ? "" : "s"}`;
+    const label = `**${escapeCell(c.name)}**<br>${about}${c.target ? `<br>target: ${escapeCell(c.target)}` : ""}`;
+    // the baseline first, then the other peers in the suite's order
+    if (allSkipped(c)) {
+      lines.push(`| ${label} | ${Object.keys(c.peers).map(escapeCell).join(", ")} | — | — | — | | | | skipped: full mode only |`);
+      continue;
+    }
+    const names = [c.baseline, ...Object.keys(c.peers).filter((n) => n !== c.baseline)].filter((n) => c.peers[n]);
+    names.forEach((name, i) => lines.push(peerRow(c, name, c.peers[name]!, i === 0 ? label : "")));
+  }
+  return lines;
+}
+
+function allSkipped(c: CaseResult): boolean {
+  return Object.values(c.peers).every((p) => p.status === "skipped");
+}
+
+function caseBars(c: CaseResult): Bar[] {
+  return Object.entries(c.peers)
+    .filter(([name]) => name !== c.baseline)
+    .map(([name, p]) => ({
+      peer: name,
+      ratio: p.ratio !== undefined && Number.isFinite(p.ratio) ? p.ratio : null,
+      note: p.status === "ok" ? "no baseline" : p.status,
+    }));
+}
+
+function baselineLabel(cases: CaseResult[]): string {
+  const names = [...new Set(cases.map((c) => c.baseline))];
+  return names.join(" / ");
+}
+
+function scalingCharts(r: SuiteResult): { series: string; file: string; svg: string }[] {
+  const bySeries = new Map<string, CaseResult[]>();
+  for (const c of r.cases) {
+    if (!c.scaling) continue;
+    bySeries.set(c.scaling.series, [...(bySeries.get(c.scaling.series) ?? []), c]);
+  }
+  const out: { series: string; file: string; svg: string }[] = [];
+  for (const [series, cases] of bySeries) {
+    const peers = [...new Set(cases.flatMap((c) => Object.keys(c.peers)))];
+    const perItem = cases.every((c) => c.scaling?.perItem);
+    const unit = cases[0]!.unit;
+    const lines: Series[] = peers.map((peer) => ({
+      peer,
+      points: cases.flatMap((c) => {
+        const m = c.peers[peer]?.stats?.median;
+        if (m === undefined) return [];
+        const x = c.scaling!.x;
+        return [{ x, y: perItem ? (unit === "ms" ? (m * 1000) / x : m / x) : m }];
+      }),
+    }));
+    const yLabel = perItem ? (unit === "ms" ? "µs per item" : `${unit} per item`) : unit;
+    const slug = series.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    out.push({ series, file: `${r.suite}-${slug}.svg`, svg: scalingLineChart(series, cases[0]!.scaling!.xLabel, yLabel, lines) });
+  }
+  return out;
+}
+
+function headline(results: SuiteResult[]): string {
+  const groups: BarGroup[] = results.map((r) => ({
+    label: r.suite,
+    bars: r.cases.filter((c) => !allSkipped(c)).map((c) => {
+      const p = c.peers.aiots;
+      const ok = p?.ratio !== undefined && Number.isFinite(p.ratio);
+      return { peer: c.name, ratio: ok ? p.ratio! : null, note: p ? p.status : "no aiots peer", colour: "#e15759" };
+    }),
+  }));
+  return ratioBarChart("aiots: cost relative to the raw Node baseline, every case", "the baseline", groups);
+}
+
+function versionsLine(r: SuiteResult): string {
+  return Object.entries(r.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+}
+
+/** The report as text: BENCHMARKS.md's contents and each chart by file name (in bench/charts/). */
+export function renderReport(results: SuiteResult[]): { markdown: string; charts: Map<string, string> } {
+  const charts = new Map<string, string>();
+  const md: string[] = [
+    "# aiots benchmarks",
+    "",
+    "<!-- Generated by `npm run bench` (bench/run.ts, bench/harness/report.ts): do not edit by hand. -->",
+    "",
+    "Every case runs aiots beside its peers in the same run: peers alternate in rotated order (A B C, B C A, …),",
+    "each sample is a fresh process, after one unrecorded warm-up per peer. Figures are medians; **cost × baseline**",
+    "is how many times the baseline's cost a peer pays (for durations peer/baseline, for throughput",
+    "baseline/peer), so below 1× is faster than the baseline and above is slower. CPU is user+sys of the whole",
+    "peer process tree (servers and load clients it waited for), with its share of the wall time (200% = both",
+    "cores busy); suites that run a client and a server also report each side's CPU in the notes, so a",
+    "client-bound figure is visible. Raw results with every sample: `bench/results/`. Rerun with",
+    "`bench/setup.sh && npm run bench` (or `npm run bench -- --quick`, or `npm run bench -- <suite>`).",
+    "",
+  ];
+  if (results.length === 0) {
+    md.push("No results yet: run `bench/setup.sh`, then `npm run bench -- --quick`.", "");
+  } else {
+    const m = results[0]!.machine;
+    md.push(
+      `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.totalMemBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}.`,
+      "",
+      "| suite | run | mode | versions |",
+      "|---|---|---|---|",
+      ...results.map((r) => `| [${r.suite}](#${r.suite}) | ${r.startedAt.slice(0, 16).replace("T", " ")} UTC | ${r.mode} | ${versionsLine(r)} |`),
+      "",
+      "## Headline",
+      "",
+      "![aiots cost relative to the raw Node baseline](bench/charts/headline.svg)",
+      "",
+    );
+    charts.set("headline.svg", headline(results));
+  }
+  for (const r of results) {
+    md.push(`## ${r.suite}`, "", r.description, "", `Run ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, ${r.mode} mode.`, "");
+    const groups: BarGroup[] = r.cases.filter((c) => !allSkipped(c)).map((c) => ({ label: c.name, bars: caseBars(c) }));
+    const base = baselineLabel(r.cases);
+    charts.set(`${r.suite}.svg`, ratioBarChart(`${r.suite}: cost relative to ${base}`, base, groups));
+    md.push(`![${r.suite}: cost relative to ${base}](bench/charts/${r.suite}.svg)`, "");
+    for (const s of scalingCharts(r)) {
+      charts.set(s.file, s.svg);
+      md.push(`![${s.series}](bench/charts/${s.file})`, "");
+    }
+    md.push(...suiteTable(r), "");
+  }
+  return { markdown: `${md.join("\n").trimEnd()}\n`, charts };
+}
+
+/** Writes BENCHMARKS.md and bench/charts/*.svg from `results`; returns the files written. */
+export function writeReport(results: SuiteResult[]): string[] {
+  const { markdown, charts } = renderReport(results);
+  mkdirSync(chartsDir, { recursive: true });
+  const written: string[] = [];
+  for (const [file, svg] of charts) {
+    writeFileSync(path.join(chartsDir, file), svg);
+    written.push(path.relative(repoRoot, path.join(chartsDir, file)));
+  }
+  writeFileSync(reportFile, markdown);
+  written.push(path.relative(repoRoot, reportFile));
+  return written;
+}

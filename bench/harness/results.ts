@@ -1,0 +1,157 @@
+/**
+ * The result files the harness writes, one per suite and run: `bench/results/<date>-<suite>.json`,
+ * holding the machine, the runtime and peer versions, and every sample of every peer, so a report
+ * can be regenerated (or questioned) later without rerunning anything.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Summary } from "./stats.ts";
+
+/** One run of one peer process. */
+export interface Sample {
+  /** The figure the peer reported, in the case's unit. */
+  value: number;
+  /** Wall time of the whole process as seen by the harness (startup included), ms. */
+  wallMs: number;
+  /** CPU of the peer process and the children it waited for (from the rusage wrapper), seconds. */
+  cpuUserSec?: number;
+  cpuSysSec?: number;
+  /** Peak RSS: as the peer reported it, else the wrapper's figure. */
+  rssBytes?: number;
+  /** Heap in use after the run, as the peer reported it. */
+  heapBytes?: number;
+  /** Whatever else the peer reported (e.g. serverCpu, clientCpu, heapBeforeBytes). */
+  extra?: Record<string, unknown>;
+}
+
+/** "skipped": a full-mode-only case in a --quick run. */
+export type PeerStatus = "ok" | "missing" | "failed" | "skipped";
+
+export interface PeerResult {
+  status: PeerStatus;
+  /** For missing or failed peers: what was absent, or the tail of stderr. */
+  reason?: string;
+  /** The suite's hint on how to get a missing peer. */
+  requires?: string;
+  command: string[];
+  warmup?: Sample;
+  samples: Sample[];
+  /** Samples that failed after a successful warm-up (kept so flakiness is visible). */
+  errors: string[];
+  stats: Summary | null;
+  /** Cost relative to the case's baseline (see costRatio); absent for the baseline itself. */
+  ratio?: number;
+}
+
+export interface CaseResult {
+  name: string;
+  unit: string;
+  lowerIsBetter: boolean;
+  baseline: string;
+  target?: string;
+  scaling?: { series: string; x: number; xLabel: string; perItem?: boolean };
+  repetitions: number;
+  peers: Record<string, PeerResult>;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  totalMemBytes: number;
+  os: string;
+  loadAverageAtStart: number[];
+}
+
+export interface SuiteResult {
+  suite: string;
+  description: string;
+  mode: "quick" | "full";
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  versions: Record<string, string>;
+  cases: CaseResult[];
+}
+
+/** The repository root (bench/harness/../..). */
+export const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+export const resultsDir = path.join(repoRoot, "bench", "results");
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    cores: os.availableParallelism(),
+    totalMemBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+function tryRun(program: string, args: string[]): string | null {
+  try {
+    return execFileSync(program, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 }).trim();
+  } catch {
+    return null;
+  }
+}
+
+const pythonProbe = `
+import json, platform, importlib
+v = {"python": platform.python_version()}
+for m in ("uvloop", "aiohttp", "websockets"):
+    try:
+        v[m] = importlib.import_module(m).__version__
+    except Exception:
+        pass
+print(json.dumps(v))
+`;
+
+/** Node, Python and every peer library's version, as installed right now. */
+export function versions(): Record<string, string> {
+  const out: Record<string, string> = { node: process.version };
+  const py = tryRun("/usr/bin/python3", ["-c", pythonProbe]);
+  if (py !== null) {
+    try {
+      Object.assign(out, JSON.parse(py) as Record<string, string>);
+    } catch {
+      // an unparsable probe leaves the Python versions out; peers using it will fail visibly
+    }
+  }
+  for (const pkg of ["effection", "ws", "async-mutex", "p-queue", "undici"]) {
+    const file = path.join(repoRoot, "node_modules", pkg, "package.json");
+    if (existsSync(file)) out[pkg] = (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  }
+  const wrk = tryRun("wrk", ["-v"]) ?? "";
+  const m = /wrk (\S+)/.exec(wrk);
+  if (m) out.wrk = m[1]!;
+  return out;
+}
+
+/** Writes `<date>-<suite>.json` (one per suite and day: a later run that day replaces it). */
+export function saveResult(result: SuiteResult): string {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${result.startedAt.slice(0, 10)}-${result.suite}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
+  return file;
+}
+
+/** The newest result of every suite found in bench/results, by suite name. */
+export function latestResults(): SuiteResult[] {
+  if (!existsSync(resultsDir)) return [];
+  const newest = new Map<string, SuiteResult>();
+  for (const name of readdirSync(resultsDir).filter((f) => f.endsWith(".json"))) {
+    let r: SuiteResult;
+    try {
+      r = JSON.parse(readFileSync(path.join(resultsDir, name), "utf8")) as SuiteResult;
+    } catch {
+      continue; // a half-written or foreign file is not a result
+    }
+    if (typeof r.suite !== "string" || !Array.isArray(r.cases)) continue;
+    const prev = newest.get(r.suite);
+    if (prev === undefined || prev.startedAt < r.startedAt) newest.set(r.suite, r);
+  }
+  return [...newest.values()].sort((a, b) => a.suite.localeCompare(b.suite));
+}
