@@ -22,6 +22,10 @@ import { ReadyQueue } from "./internal/ready-queue.ts";
 import { TimerHeap } from "./internal/timer-heap.ts";
 import { checkCallback, checkDelay, checkWhen } from "./internal/validate.ts";
 import { ensureFuture, reportAbandonedTasks, Task } from "./tasks.ts";
+import { runInExecutor, type Job } from "./executors.ts";
+import type { SubprocessProtocol } from "./protocols.ts";
+import { addSignalHandler, removeSignalHandler } from "./signals.ts";
+import { subprocessExec, subprocessShell, type ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
 
 /** Callbacks run before the loop lets libuv poll for I/O again (see the module note). */
 export const IO_BUDGET = 512;
@@ -300,6 +304,30 @@ export class EventLoop extends AbstractEventLoop {
   // --- networking (transports, servers, DNS): added below by the networking module ---
 
   // --- subprocesses, signals, executors: added below by their modules ---
+  runInExecutor<A extends unknown[], R>(executor: Executor | null, job: Job<A, R>, ...args: A): Future<Awaited<R>> {
+    return runInExecutor(this, executor, job as Job<never[], unknown>, args) as Future<Awaited<R>>;
+  }
+
+  subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    program: string,
+    args: readonly string[] = [],
+    options?: SubprocessOptions,
+  ): Promise<[ChildProcessTransport, P]> {
+    return subprocessExec(this, protocolFactory, program, args, options);
+  }
+
+  subprocessShell<P extends SubprocessProtocol>(protocolFactory: () => P, cmd: string, options?: SubprocessOptions): Promise<[ChildProcessTransport, P]> {
+    return subprocessShell(this, protocolFactory, cmd, options);
+  }
+
+  addSignalHandler<A extends unknown[]>(signal: number | string, callback: (...args: A) => unknown, ...args: A): void {
+    addSignalHandler(this, signal, callback, args);
+  }
+
+  removeSignalHandler(signal: number | string): boolean {
+    return removeSignalHandler(this, signal);
+  }
 
   override toString(): string {
     const state = this.#closed ? "closed" : this.#running ? "running" : "idle";

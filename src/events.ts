@@ -4,6 +4,9 @@
  * @module
  */
 import type { Future } from "./futures.ts";
+import type { Job } from "./executors.ts";
+import type { SubprocessProtocol } from "./protocols.ts";
+import type { ChildProcessTransport, SubprocessOptions } from "./subprocess-transport.ts";
 import type { Task } from "./tasks.ts";
 import { getRunningLoopOrNull } from "./internal/context.ts";
 import { callbackName, inspectSymbol } from "./internal/inspect.ts";
@@ -169,6 +172,33 @@ export abstract class AbstractEventLoop implements AsyncDisposable {
   // --- networking (transports, servers, DNS): declared below by the networking module ---
 
   // --- subprocesses, signals, executors: declared below by their modules ---
+  /**
+   * Runs `job(...args)` in a worker thread of `executor` (`null`: the loop's default
+   * `ThreadPoolExecutor`, created on first use) and returns a future of its result. `job` is a
+   * self-contained function (sent by its source), `{ fn, ...options }`, or a module job
+   * `{ module, export }`. See `ThreadPoolExecutor.submit` for cancellation.
+   */
+  abstract runInExecutor<A extends unknown[], R>(executor: Executor | null, job: Job<A, R>, ...args: A): Future<Awaited<R>>;
+  /**
+   * Starts `program` with `args` (no shell) connected to the protocol `protocolFactory()` makes;
+   * resolves to `[transport, protocol]` once it runs. stdin/stdout/stderr default to `PIPE`.
+   */
+  abstract subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    program: string,
+    args?: readonly string[],
+    options?: SubprocessOptions,
+  ): Promise<[ChildProcessTransport, P]>;
+  /** As `subprocessExec`, running `cmd` with `/bin/sh -c`. */
+  abstract subprocessShell<P extends SubprocessProtocol>(protocolFactory: () => P, cmd: string, options?: SubprocessOptions): Promise<[ChildProcessTransport, P]>;
+  /**
+   * Runs `callback(...args)` as a loop callback whenever `signal` (`"SIGTERM"` or a number) arrives,
+   * replacing the loop's previous handler for it.
+   * @throws {TypeError|RangeError} for an unknown signal, SIGKILL or SIGSTOP.
+   */
+  abstract addSignalHandler<A extends unknown[]>(signal: number | string, callback: (...args: A) => unknown, ...args: A): void;
+  /** Removes the handler for `signal`; `true` if there was one. */
+  abstract removeSignalHandler(signal: number | string): boolean;
 
   /** Called by a `TimerHandle` when it is cancelled while scheduled. */
   abstract timerHandleCancelled(handle: TimerHandle): void;

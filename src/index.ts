@@ -24,6 +24,18 @@ export {
   type TaskOptions,
 } from "./events.ts";
 export { EventLoop, newEventLoop } from "./base-events.ts";
+export {
+  ThreadPoolExecutor,
+  toThread,
+  type Job,
+  type JobOptions,
+  type ModuleJob,
+  type FunctionJob,
+  type SubmittingExecutor,
+  type ThreadPoolExecutorOptions,
+} from "./executors.ts";
+export { createSubprocessExec, createSubprocessShell, Process, PIPE, STDOUT, DEVNULL, type CreateSubprocessOptions, type StdioSpec } from "./subprocess.ts";
+export { ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
 export { Server, ServerSocket, type ServerClient, type ServerOptions } from "./servers.ts";
 export {
   CancelledError,
