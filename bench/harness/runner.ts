@@ -66,8 +66,12 @@ const missingPatterns: RegExp[] = [
   /[\w./-]+: (?:command )?not found/,
 ];
 
-function tail(text: string, lines = 6): string {
-  return text.trim().split("\n").slice(-lines).join("\n");
+/** What to show for a crash: the last "SomeError: message" line (Node puts the stack after it), then the tail. */
+function crashSummary(text: string, lines = 6): string {
+  const all = text.trim().split("\n");
+  const message = all.findLast((l) => /^\s*(?:\w+\.)*\w*(?:Error|Exception)\b.*:/.test(l));
+  const last = all.slice(-lines);
+  return (message !== undefined && !last.includes(message) ? [message.trim(), ...last] : last).join("\n");
 }
 
 /** Parses the peer's last stdout line: `{"value": n, "rssBytes"?, "heapBytes"?, "extra"?}`. */
@@ -133,7 +137,7 @@ export function runPeerOnce(peer: PeerCommand, extraArgs: string[], timeoutSecon
           if (m) return resolve({ ok: false, missing: true, reason: m[0] });
         }
         const why = code !== 0 ? `exited with ${signal ?? code}` : "no JSON report on the last stdout line";
-        return resolve({ ok: false, missing: false, reason: `${why}\n${tail(stderr || stdout)}`.trim() });
+        return resolve({ ok: false, missing: false, reason: `${why}\n${crashSummary(stderr || stdout)}`.trim() });
       }
       const sample: Sample = { ...report, wallMs: Math.round(wallMs * 10) / 10 };
       try {
