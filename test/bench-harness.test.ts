@@ -22,25 +22,25 @@ function fakePeer(name: string, value: number, logFile: string): string[] {
   return [node, "-e", script];
 }
 
-describe("stats", () => {
-  it("median of odd and even counts, empty is NaN", () => {
+void describe("stats", () => {
+  void it("median of odd and even counts, empty is NaN", () => {
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 3, 2]), 2.5);
     assert.ok(Number.isNaN(median([])));
   });
 
-  it("summarise ignores non-finite values and returns null when nothing is left", () => {
+  void it("summarise ignores non-finite values and returns null when nothing is left", () => {
     assert.deepEqual(summarise([5, Number.NaN, 1, 9]), { n: 3, median: 5, min: 1, max: 9 });
     assert.equal(summarise([Number.NaN]), null);
   });
 
-  it("costRatio reads the same way for durations and throughput", () => {
+  void it("costRatio reads the same way for durations and throughput", () => {
     assert.equal(costRatio(300, 100, true), 3); // 3x the time: 3x the cost
     assert.equal(costRatio(50, 100, false), 2); // half the req/s: twice the cost
     assert.ok(Number.isNaN(costRatio(1, 0, true)));
   });
 
-  it("roundOrder rotates so each peer takes each position", () => {
+  void it("roundOrder rotates so each peer takes each position", () => {
     assert.deepEqual([0, 1, 2].map((r) => roundOrder(["a", "b", "c"], r)), [
       ["a", "b", "c"],
       ["b", "c", "a"],
@@ -50,21 +50,21 @@ describe("stats", () => {
   });
 });
 
-describe("peer processes", () => {
-  it("parseReport reads the last stdout line and rejects anything without a numeric value", () => {
+void describe("peer processes", () => {
+  void it("parseReport reads the last stdout line and rejects anything without a numeric value", () => {
     assert.deepEqual(parseReport('hello\n{"value": 12.5, "rssBytes": 7}\n'), { value: 12.5, rssBytes: 7 });
     assert.equal(parseReport('{"value": 1}\ntrailing text'), null);
     assert.equal(parseReport('{"value": "fast"}'), null);
     assert.equal(parseReport(""), null);
   });
 
-  it("absentPrerequisite names the missing program or needed file", () => {
+  void it("absentPrerequisite names the missing program or needed file", () => {
     assert.equal(absentPrerequisite({ command: [node, "-e", "0"] }), null);
     assert.match(absentPrerequisite({ command: ["no-such-program-aiots"] }) ?? "", /program not found: no-such-program-aiots/);
     assert.match(absentPrerequisite({ command: [node], needs: ["bench/.build/nope/client"] }) ?? "", /file not found/);
   });
 
-  it("runs a warm-up then rotated rounds, and reports missing and failed peers", async () => {
+  void it("runs a warm-up then rotated rounds, and reports missing and failed peers", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "aiots-bench-"));
     try {
       const logFile = path.join(dir, "order.log");
@@ -102,7 +102,7 @@ describe("peer processes", () => {
     }
   });
 
-  it("skips full-only cases in quick mode and appends quickArgs", async () => {
+  void it("skips full-only cases in quick mode and appends quickArgs", async () => {
     const echoArg = [node, "-e", "console.log(JSON.stringify({ value: Number(process.argv[1]) }))"];
     const c: BenchCase = {
       name: "args",
@@ -119,7 +119,7 @@ describe("peer processes", () => {
     assert.equal(skipped.peers.a!.samples.length, 0);
   });
 
-  it("kills a sample that runs past the timeout", async () => {
+  void it("kills a sample that runs past the timeout", async () => {
     const c: BenchCase = {
       name: "hangs",
       unit: "ms",
@@ -134,7 +134,7 @@ describe("peer processes", () => {
   });
 });
 
-describe("report", () => {
+void describe("report", () => {
   const result: SuiteResult = {
     suite: "demo",
     description: "A demo suite.",
@@ -168,7 +168,7 @@ describe("report", () => {
     ],
   };
 
-  it("has a table row per peer, with ratios, CPU, extras and the missing peer's hint", () => {
+  void it("has a table row per peer, with ratios, CPU, extras and the missing peer's hint", () => {
     const { markdown, charts } = renderReport([result]);
     assert.match(markdown, /\| \*\*echo 1 KiB\*\*<br>req\/s, higher is better, 1 sample<br>target: aiots >= 0.8x raw \| raw \| 100.0k \|/);
     assert.match(markdown, /\| aiots \| 80.0k \| 80.0k – 80.0k \| \*\*1.25×\*\* \| 2.00 s \(200%\) \|.*clientCpu 0.9/);
@@ -179,25 +179,25 @@ describe("report", () => {
     assert.match(charts.get("demo.svg")!, /1\.25×/);
   });
 
-  it("reports no results as such", () => {
+  void it("reports no results as such", () => {
     assert.match(renderReport([]).markdown, /No results yet/);
   });
 });
 
-describe("charts", () => {
-  it("log ticks cover the range in 1-2-5 steps", () => {
+void describe("charts", () => {
+  void it("log ticks cover the range in 1-2-5 steps", () => {
     assert.deepEqual(logTicks(0.4, 3), [0.5, 1, 2]);
     assert.deepEqual(logTicks(1, 1000), [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
   });
 
-  it("escapes labels and marks missing bars", () => {
+  void it("escapes labels and marks missing bars", () => {
     const svg = ratioBarChart("a <b>", "raw", [{ label: "x & y", bars: [{ peer: "p", ratio: null, note: "missing" }] }]);
     assert.match(svg, /a &lt;b&gt;/);
     assert.match(svg, /x &amp; y/);
     assert.match(svg, />missing</);
   });
 
-  it("a line chart without points says so", () => {
+  void it("a line chart without points says so", () => {
     assert.match(scalingLineChart("t", "x", "y", [{ peer: "p", points: [] }]), /no data/);
   });
 });
