@@ -15,6 +15,7 @@
 import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
 import { getRunningLoop, type AbstractEventLoop } from "../events.ts";
 import { CancelledError } from "../exceptions.ts";
+import type { Future } from "../futures.ts";
 import { gather } from "../gather.ts";
 import { Server } from "../servers.ts";
 import type { Task } from "../tasks.ts";
@@ -63,6 +64,8 @@ export class HttpServer extends Server {
   // Open server-side WebSocket connections (sent 1001 on shutdown).
   readonly #websockets = new Set<WebSocket>();
   #shutdown: Task<void> | null = null;
+  // Settled by the Node server's "close" event: its listening handle and every connection are gone.
+  readonly #nodeClosed: Future<void>;
 
   /** @internal created by `app.serve()`. */
   constructor(loop: AbstractEventLoop, httpServer: NodeHttpServer, app: Application, options: ServeOptions) {
@@ -70,6 +73,9 @@ export class HttpServer extends Server {
     this.#app = app;
     this.#httpServer = httpServer;
     this.#shutdownTimeout = options.shutdownTimeout ?? 10;
+    const nodeClosed = loop.createFuture<void>();
+    this.#nodeClosed = nodeClosed;
+    httpServer.once("close", () => nodeClosed.setResult(undefined));
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
     httpServer.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       handleUpgrade({ loop, app, req, socket, head, closing: this.#shutdown !== null, track: this.#track, websockets: this.#websockets });
@@ -152,6 +158,7 @@ export class HttpServer extends Server {
     }
     this.#httpServer.closeAllConnections();
     this.abortClients();
+    await this.#nodeClosed;
   }
 }
 
