@@ -7,6 +7,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import type { BenchCase } from "../bench/suite.ts";
 import { logTicks, ratioBarChart, scalingLineChart } from "../bench/harness/charts.ts";
+import { processCpuSeconds, runMeasured } from "../bench/harness/measure.ts";
 import { renderReport } from "../bench/harness/report.ts";
 import type { SuiteResult } from "../bench/harness/results.ts";
 import { absentPrerequisite, parseReport, runCase } from "../bench/harness/runner.ts";
@@ -199,5 +200,24 @@ void describe("charts", () => {
 
   void it("a line chart without points says so", () => {
     assert.match(scalingLineChart("t", "x", "y", [{ peer: "p", points: [] }]), /no data/);
+  });
+});
+
+void describe("measure (helpers for client/server peers)", () => {
+  void it("runMeasured returns the output and the CPU of a client (NaN only without the wrapper)", async () => {
+    const r = await runMeasured([node, "-e", "let x = 0; for (let i = 0; i < 5e7; i++) x += i; console.log('done')"]);
+    assert.equal(r.stdout, "done\n");
+    assert.ok(Number.isNaN(r.cpuSec) || r.cpuSec > 0, `cpuSec ${r.cpuSec}`);
+  });
+
+  void it("runMeasured rejects with the client's stderr when it fails", async () => {
+    await assert.rejects(runMeasured([node, "-e", "console.error('bad port'); process.exit(3)"]), /bad port/);
+  });
+
+  void it("processCpuSeconds reads a live process and is NaN for a gone one", () => {
+    let x = 0;
+    for (let i = 0; i < 1e7; i++) x += i;
+    assert.ok(x > 0 && processCpuSeconds(process.pid) > 0);
+    assert.ok(Number.isNaN(processCpuSeconds(2 ** 30)));
   });
 });
