@@ -23,6 +23,15 @@ import { TimerHeap } from "./internal/timer-heap.ts";
 import { checkCallback, checkDelay, checkWhen } from "./internal/validate.ts";
 import { ensureFuture, reportAbandonedTasks, Task } from "./tasks.ts";
 import { runInExecutor, type Job } from "./executors.ts";
+import type { Socket as NetSocket } from "node:net";
+import type { FileHandle } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
+import * as network from "./network.ts";
+import { createDatagramEndpoint, type DatagramEndpointOptions } from "./datagram-transport.ts";
+import { connectReadPipe, connectWritePipe } from "./pipe-transport.ts";
+import type { BaseProtocol, DatagramProtocol, Protocol, StreamProtocol } from "./protocols.ts";
+import type { Server } from "./servers.ts";
+import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports.ts";
 import type { SubprocessProtocol } from "./protocols.ts";
 import { addSignalHandler, removeSignalHandler } from "./signals.ts";
 import { subprocessExec, subprocessShell, type ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
@@ -302,6 +311,58 @@ export class EventLoop extends AbstractEventLoop {
   }
 
   // --- networking (transports, servers, DNS): added below by the networking module ---
+  createConnection<P extends StreamProtocol>(protocolFactory: () => P, host: string | null, port: number | null, options?: network.ConnectionOptions): Promise<[Transport, P]> {
+    return network.createConnection(this, protocolFactory, host, port, options);
+  }
+
+  createServer<P extends StreamProtocol>(protocolFactory: () => P, host?: string | string[] | null, port?: number | null, options?: network.ServerCreateOptions): Promise<Server> {
+    return network.createServer(this, protocolFactory, host, port, options);
+  }
+
+  createUnixConnection<P extends StreamProtocol>(protocolFactory: () => P, path: string | null, options?: Omit<network.ConnectionOptions, "family" | "localAddr" | "happyEyeballsDelay">): Promise<[Transport, P]> {
+    return network.createUnixConnection(this, protocolFactory, path, options);
+  }
+
+  createUnixServer<P extends StreamProtocol>(protocolFactory: () => P, path: string | null, options?: network.UnixServerCreateOptions): Promise<Server> {
+    return network.createUnixServer(this, protocolFactory, path, options);
+  }
+
+  createDatagramEndpoint<P extends DatagramProtocol>(protocolFactory: () => P, options?: DatagramEndpointOptions): Promise<[DatagramTransport, P]> {
+    return createDatagramEndpoint(this, protocolFactory, options);
+  }
+
+  connectAcceptedSocket<P extends StreamProtocol>(protocolFactory: () => P, sock: NetSocket, options?: network.AcceptedSocketOptions): Promise<[Transport, P]> {
+    return network.connectAcceptedSocket(this, protocolFactory, sock, options);
+  }
+
+  connectReadPipe<P extends Protocol>(protocolFactory: () => P, pipe: Readable | number): Promise<[ReadTransport, P]> {
+    return connectReadPipe(this, protocolFactory, pipe);
+  }
+
+  connectWritePipe<P extends BaseProtocol>(protocolFactory: () => P, pipe: Writable | number): Promise<[WriteTransport, P]> {
+    return connectWritePipe(this, protocolFactory, pipe);
+  }
+
+  startTls(
+    transport: Transport,
+    protocol: StreamProtocol,
+    sslcontext: network.SslOption,
+    options?: network.AcceptedSocketOptions & { serverSide?: boolean; serverHostname?: string | null },
+  ): Promise<Transport> {
+    return network.startTls(this, transport, protocol, sslcontext, options);
+  }
+
+  getaddrinfo(host: string | null, port: number | string | null, options?: { family?: 0 | 4 | 6; type?: number; proto?: number; flags?: number }): Promise<network.AddrInfo[]> {
+    return network.getaddrinfo(this, host, port, options);
+  }
+
+  getnameinfo(sockaddr: [string, number], flags?: number): Promise<[string, string]> {
+    return network.getnameinfo(this, sockaddr, flags);
+  }
+
+  sendfile(transport: Transport, file: FileHandle | number, offset?: number, count?: number | null, options?: { fallback?: boolean }): Promise<number> {
+    return network.sendfile(this, transport, file, offset, count, options);
+  }
 
   // --- subprocesses, signals, executors: added below by their modules ---
   runInExecutor<A extends unknown[], R>(executor: Executor | null, job: Job<A, R>, ...args: A): Future<Awaited<R>> {

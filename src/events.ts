@@ -4,6 +4,14 @@
  * @module
  */
 import type { Future } from "./futures.ts";
+import type { Socket as NetSocket } from "node:net";
+import type { FileHandle } from "node:fs/promises";
+import type { Readable, Writable } from "node:stream";
+import type { DatagramEndpointOptions } from "./datagram-transport.ts";
+import type { AcceptedSocketOptions, AddrInfo, ConnectionOptions, ServerCreateOptions, SslOption, UnixServerCreateOptions } from "./network.ts";
+import type { BaseProtocol, DatagramProtocol, Protocol, StreamProtocol } from "./protocols.ts";
+import type { Server } from "./servers.ts";
+import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports.ts";
 import type { Job } from "./executors.ts";
 import type { SubprocessProtocol } from "./protocols.ts";
 import type { ChildProcessTransport, SubprocessOptions } from "./subprocess-transport.ts";
@@ -170,6 +178,41 @@ export abstract class AbstractEventLoop implements AsyncDisposable {
   abstract setDebug(enabled: boolean): void;
 
   // --- networking (transports, servers, DNS): declared below by the networking module ---
+  /**
+   * Connects to `host:port` (TCP, optionally TLS) and resolves to `[transport, protocol]`.
+   * @throws {Error} Node's error with the address (`ECONNREFUSED`, `ENOTFOUND`, TLS failures).
+   */
+  abstract createConnection<P extends StreamProtocol>(protocolFactory: () => P, host: string | null, port: number | null, options?: ConnectionOptions): Promise<[Transport, P]>;
+  /** Listens on `host:port` (all interfaces when `host` is null) and resolves to a `Server`. */
+  abstract createServer<P extends StreamProtocol>(protocolFactory: () => P, host?: string | string[] | null, port?: number | null, options?: ServerCreateOptions): Promise<Server>;
+  /** Connects to the Unix socket at `path`. */
+  abstract createUnixConnection<P extends StreamProtocol>(protocolFactory: () => P, path: string | null, options?: Omit<ConnectionOptions, "family" | "localAddr" | "happyEyeballsDelay">): Promise<[Transport, P]>;
+  /** Listens on the Unix socket at `path`. */
+  abstract createUnixServer<P extends StreamProtocol>(protocolFactory: () => P, path: string | null, options?: UnixServerCreateOptions): Promise<Server>;
+  /** Opens a UDP endpoint (`localAddr` to bind, `remoteAddr` to connect). */
+  abstract createDatagramEndpoint<P extends DatagramProtocol>(protocolFactory: () => P, options?: DatagramEndpointOptions): Promise<[DatagramTransport, P]>;
+  /** Wraps an accepted `net.Socket` in a transport (optionally TLS, server side). */
+  abstract connectAcceptedSocket<P extends StreamProtocol>(protocolFactory: () => P, sock: NetSocket, options?: AcceptedSocketOptions): Promise<[Transport, P]>;
+  /** Connects a protocol to the read end of a pipe (a Readable stream or a file descriptor). */
+  abstract connectReadPipe<P extends Protocol>(protocolFactory: () => P, pipe: Readable | number): Promise<[ReadTransport, P]>;
+  /** Connects a protocol to the write end of a pipe (a Writable stream or a file descriptor). */
+  abstract connectWritePipe<P extends BaseProtocol>(protocolFactory: () => P, pipe: Writable | number): Promise<[WriteTransport, P]>;
+  /** Upgrades `transport` to TLS; resolves to the new transport (the protocol stays). */
+  abstract startTls(
+    transport: Transport,
+    protocol: StreamProtocol,
+    sslcontext: SslOption,
+    options?: AcceptedSocketOptions & { serverSide?: boolean; serverHostname?: string | null },
+  ): Promise<Transport>;
+  /** Resolves `host` to `[family, type, proto, canonname, [address, port]]` entries. */
+  abstract getaddrinfo(host: string | null, port: number | string | null, options?: { family?: 0 | 4 | 6; type?: number; proto?: number; flags?: number }): Promise<AddrInfo[]>;
+  /** Reverse-resolves `[address, port]` to `[hostname, service]`. */
+  abstract getnameinfo(sockaddr: [string, number], flags?: number): Promise<[string, string]>;
+  /**
+   * Sends a file over `transport`; resolves to the bytes sent.
+   * @throws {SendfileNotAvailableError} with `fallback: false` (Node has no zero-copy socket sendfile).
+   */
+  abstract sendfile(transport: Transport, file: FileHandle | number, offset?: number, count?: number | null, options?: { fallback?: boolean }): Promise<number>;
 
   // --- subprocesses, signals, executors: declared below by their modules ---
   /**

@@ -41,6 +41,35 @@ export { createSubprocessExec, createSubprocessShell, Process, PIPE, STDOUT, DEV
 export { ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
 export { Server, ServerSocket, type ServerClient, type ServerOptions } from "./servers.ts";
 export {
+  BaseTransport,
+  ReadTransport,
+  WriteTransport,
+  Transport,
+  DatagramTransport,
+  SubprocessTransport,
+  type ExtraInfo,
+  type ExtraInfoName,
+  type SocketAddress,
+} from "./transports.ts";
+export { BaseProtocol, Protocol, BufferedProtocol, DatagramProtocol, SubprocessProtocol, type StreamProtocol } from "./protocols.ts";
+export { SocketTransport } from "./socket-transport.ts";
+export { DatagramSocketTransport, type DatagramEndpointOptions } from "./datagram-transport.ts";
+export { ReadPipeTransport, WritePipeTransport } from "./pipe-transport.ts";
+export type { AcceptedSocketOptions, AddrInfo, ConnectionOptions, ServerCreateOptions, SslOption, UnixServerCreateOptions } from "./network.ts";
+export {
+  StreamReader,
+  StreamWriter,
+  StreamReaderProtocol,
+  openConnection,
+  startServer,
+  openUnixConnection,
+  startUnixServer,
+  type ClientConnectedCallback,
+  type OpenConnectionOptions,
+  type StreamOptions,
+  type StreamReaderOptions,
+} from "./streams.ts";
+export {
   CancelledError,
   TimeoutError,
   InvalidStateError,
