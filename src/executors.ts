@@ -101,7 +101,7 @@ let jobCounter = 0;
  * });
  * ```
  */
-export class ThreadPoolExecutor implements SubmittingExecutor {
+export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
   readonly maxWorkers: number;
   readonly #prefix: string;
   readonly #terminateOnCancel: boolean;
@@ -181,6 +181,11 @@ export class ThreadPoolExecutor implements SubmittingExecutor {
     });
     this.#dispatch();
     return wait ? this.#allExited : Promise.resolve();
+  }
+
+  /** `await using pool = new ThreadPoolExecutor()`: shuts down and waits, as Python's `with` does. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown(true);
   }
 
   toString(): string {
