@@ -83,7 +83,8 @@ function printSummary(r: SuiteResult): void {
     out.push(`${c.name}  [${c.unit}, ${c.lowerIsBetter ? "lower" : "higher"} is better; ratio = cost vs ${c.baseline}]`);
     for (const [name, p] of Object.entries(c.peers)) {
       if (p.status !== "ok" || !p.stats) {
-        out.push(`  ${name.padEnd(28)} ${p.status.toUpperCase()}: ${(p.reason ?? "").split("\n")[0]}${p.requires ? ` (requires: ${p.requires})` : ""}`);
+        const hint = p.status === "missing" && p.requires ? ` (requires: ${p.requires})` : "";
+        out.push(`  ${name.padEnd(28)} ${p.status.toUpperCase()}: ${(p.reason ?? "").split("\n")[0]}${hint}`);
         continue;
       }
       const { median, min, max } = p.stats;

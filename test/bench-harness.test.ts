@@ -83,7 +83,7 @@ void describe("peer processes", () => {
           crashes: { command: [node, "-e", "throw new Error('boom')"] },
         },
       };
-      const r = await runCase(c, { quick: true, ...quiet });
+      const r = await runCase(c, { quick: false, repetitions: 2, ...quiet });
       // warm-up (raw, aiots), then round 1 (raw, aiots) and round 2 rotated (aiots, raw)
       assert.deepEqual(readFileSync(logFile, "utf8").trim().split("\n"), ["raw", "aiots", "raw", "aiots", "aiots", "raw"]);
       assert.equal(r.repetitions, 2);
@@ -98,6 +98,29 @@ void describe("peer processes", () => {
       assert.match(r.peers.noModule!.reason ?? "", /No module named 'uvloop'/);
       assert.equal(r.peers.crashes!.status, "failed");
       assert.match(r.peers.crashes!.reason ?? "", /boom/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it("quick mode: no warm-up, and a missing library found on the first sample stops that peer", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "aiots-bench-"));
+    try {
+      const logFile = path.join(dir, "order.log");
+      const noModule = `require("fs").appendFileSync(${JSON.stringify(logFile)}, "noModule\\n");` +
+        `process.stderr.write("Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'effection'\\n"); process.exit(1)`;
+      const c: BenchCase = {
+        name: "quick",
+        unit: "ms",
+        lowerIsBetter: true,
+        baseline: "raw",
+        peers: { raw: { command: fakePeer("raw", 10, logFile) }, noModule: { command: [node, "-e", noModule] } },
+      };
+      const r = await runCase(c, { quick: true, ...quiet });
+      assert.equal(r.repetitions, 3); // the interface's default for --quick
+      assert.deepEqual(readFileSync(logFile, "utf8").trim().split("\n"), ["raw", "noModule", "raw", "raw"]);
+      assert.equal(r.peers.noModule!.status, "missing");
+      assert.match(r.peers.noModule!.reason ?? "", /Cannot find package 'effection'/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

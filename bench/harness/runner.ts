@@ -1,6 +1,6 @@
 /**
  * Runs a suite's cases. How it works: for each case, every peer whose programs exist runs once as
- * an unrecorded warm-up, then N rounds run every peer once each, in an order rotated every round
+ * an unrecorded warm-up (full mode only), then N rounds run every peer once each, in an order rotated every round
  * (A B C, B C A, C A B, ...) so that slow drift of the machine (thermal, other tenants) spreads
  * over all peers. Every sample is a fresh process, wrapped in `bench/.build/harness/rusage` when
  * it is built so the harness gets the CPU the whole peer used (Node cannot read a child's
@@ -182,7 +182,8 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
   const runnable = (): string[] => Object.keys(peers).filter((n) => peers[n]!.status === "ok");
 
   // Warm-up: one unrecorded run each (disk cache, CPU frequency, the compile cache of each runtime).
-  for (const name of runnable()) {
+  // --quick skips it to stay short; its first samples may then read a little slow.
+  for (const name of options.quick ? [] : runnable()) {
     const attempt = await runPeerOnce(c.peers[name]!, extraArgs, timeoutSeconds, options.quick);
     const result = peers[name]!;
     if (attempt.ok) {
@@ -196,11 +197,16 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
   const order = runnable();
   for (let round = 0; round < reps; round++) {
     for (const name of roundOrder(order, round)) {
-      const attempt = await runPeerOnce(c.peers[name]!, extraArgs, timeoutSeconds, options.quick);
       const result = peers[name]!;
+      if (result.status !== "ok") continue; // found missing in an earlier round
+      const attempt = await runPeerOnce(c.peers[name]!, extraArgs, timeoutSeconds, options.quick);
       if (attempt.ok) {
         result.samples.push(attempt.sample);
         log(`  [${round + 1}/${reps}] ${name}: ${describeSample(c.unit, attempt.sample)}`);
+      } else if (attempt.missing) {
+        result.status = "missing";
+        result.reason = attempt.reason;
+        log(`  ${name}: missing: ${attempt.reason}`);
       } else {
         result.errors.push(attempt.reason);
         log(`  [${round + 1}/${reps}] ${name}: failed: ${attempt.reason.split("\n")[0]}`);

@@ -1,9 +1,8 @@
 /**
  * Scaling: how the cost of a task grows with the number of tasks alive at once (1k to 1M), for
- * aiots, raw promises, asyncio and uvloop, plus a leak check: heap growth after creating,
- * starting and cancelling up to a million tasks (10k at a time), measured after a forced GC.
- * Concurrent-connection scaling (10/100/1,000 connections) is not measured yet: aiots streams did
- * not exist when this suite was written.
+ * aiots, raw promises, asyncio and uvloop, plus a leak check (heap growth after creating,
+ * starting and cancelling up to a million tasks, 10k at a time, measured after a forced GC), and
+ * how echo throughput holds up with 10, 100 and 1,000 concurrent connections.
  */
 import type { BenchCase, PeerCommand, Suite } from "../suite.ts";
 
@@ -50,13 +49,46 @@ function scalingCase(mode: "spawn" | "cancel", n: number): BenchCase {
   };
 }
 
+function connectionsCase(conns: number): BenchCase {
+  const peer = (kind: string, requires?: string): PeerCommand => ({
+    command: [node, `${dir}/conns.ts`, kind, String(conns)],
+    needs: [`bench/.build/scaling/client-conns`],
+    requires: requires ?? "gcc (bench/setup.sh builds bench/.build/scaling/client-conns)",
+  });
+  return {
+    name: `echo round trips, ${conns} concurrent connections (64 B, request/response, C client)`,
+    unit: "msg/s",
+    lowerIsBetter: false,
+    peers: {
+      "raw node:net": peer("node"),
+      aiots: peer("aiots"),
+      "asyncio streams": peer("asyncio"),
+      "uvloop streams": peer("uvloop", "apt-get install python3-uvloop (bench/setup.sh)"),
+    },
+    baseline: "raw node:net",
+    target: "throughput holding up from 10 to 1,000 connections",
+    repetitions: { full: 3, quick: 1 },
+    quickArgs: ["1"], // seconds of load instead of 3
+    timeoutSeconds: 60,
+    scaling: { series: "echo throughput vs concurrent connections", x: conns, xLabel: "concurrent connections" },
+    ...(conns !== 100 ? { fullOnly: true } : {}),
+  };
+}
+
 export const suite: Suite = {
   name: "scaling",
   description:
-    "How the cost per task grows from 1k to 1M tasks (a flat line means linear cost), and a leak check: heap " +
-    "growth after a million tasks are created, started and cancelled. raw Node yields with setImmediate and " +
-    "cancels through AbortSignal; asyncio and uvloop run the same Python script. The 1M points run in full " +
-    "mode only. Connection scaling (10/100/1,000) is not included yet: aiots streams did not exist when this " +
-    "suite was written.",
-  cases: [...sizes.map((n) => scalingCase("spawn", n)), ...[10_000, 100_000, 1_000_000].map((n) => scalingCase("cancel", n))],
+    "How cost grows with size. Tasks: the cost per task from 1k to 1M tasks alive at once (a flat line means " +
+    "linear cost), and a leak check, the heap growth after up to a million tasks are created, started and " +
+    "cancelled (10k at a time; raw Node yields with setImmediate and cancels through AbortSignal; asyncio and " +
+    "uvloop run the same Python script). Connections: echo round trips per second with 10, 100 and 1,000 " +
+    "concurrent connections, each server (aiots streams and asyncio/uvloop streams awaiting drain() after every " +
+    "write, raw node:net piping each socket into itself) in its own process, driven by a C epoll client; the " +
+    "notes give both sides' CPU seconds, so a client-bound figure is visible. The 1M-task and the 10- and " +
+    "1,000-connection points run in full mode only.",
+  cases: [
+    ...sizes.map((n) => scalingCase("spawn", n)),
+    ...[10_000, 100_000, 1_000_000].map((n) => scalingCase("cancel", n)),
+    ...[10, 100, 1000].map(connectionsCase),
+  ],
 };
