@@ -13,12 +13,11 @@
 import type { AbstractEventLoop } from "./events.ts";
 import { getRunningLoop } from "./events.ts";
 import { CancelledError } from "./exceptions.ts";
-import type { Future } from "./futures.ts";
 import { gather } from "./gather.ts";
 import { inspectSymbol } from "./internal/inspect.ts";
-import { StreamReader, StreamWriter, type DrainSource } from "./internal/pipe-streams.ts";
 import { SubprocessProtocol } from "./protocols.ts";
-import type { ReadTransport, SubprocessTransport, WriteTransport } from "./transports.ts";
+import { StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.ts";
+import type { ReadTransport, SubprocessTransport, Transport } from "./transports.ts";
 import { DEVNULL, PIPE, STDOUT, type ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
 
 export { PIPE, STDOUT, DEVNULL };
@@ -30,22 +29,19 @@ export interface CreateSubprocessOptions extends SubprocessOptions {
   limit?: number;
 }
 
-/** The protocol behind a `Process`: pipes into streams, with write flow control for stdin. */
-class SubprocessStreamProtocol extends SubprocessProtocol implements DrainSource {
+/** The protocol behind a `Process`: each output pipe feeds a reader; stdin gets a writer with `drain()`. */
+class SubprocessStreamProtocol extends SubprocessProtocol {
   readonly #loop: AbstractEventLoop;
   readonly #limit: number | undefined;
   stdin: StreamWriter | null = null;
   stdout: StreamReader | null = null;
   stderr: StreamReader | null = null;
+  // Flow control and close tracking for stdin's writer (asyncio's FlowControlMixin role).
+  #stdinProtocol: StreamReaderProtocol | null = null;
   #transport: SubprocessTransport | null = null;
   // Pipe fds still open; the transport is closed once this is empty and the child has exited.
   readonly #openPipes = new Set<number>();
   #exited = false;
-  // Write flow control for stdin: paused between pauseWriting() and resumeWriting().
-  #paused = false;
-  #drainWaiters: Future<void>[] = [];
-  #stdinLost: Error | null = null;
-  #stdinClosed = false;
 
   constructor(loop: AbstractEventLoop, limit: number | undefined) {
     super();
@@ -55,21 +51,20 @@ class SubprocessStreamProtocol extends SubprocessProtocol implements DrainSource
 
   override connectionMade(transport: SubprocessTransport): void {
     this.#transport = transport;
-    const out = transport.getPipeTransport(1);
-    if (out !== null) {
-      this.stdout = new StreamReader({ limit: this.#limit, loop: this.#loop });
-      this.stdout.setTransport(out as ReadTransport);
-      this.#openPipes.add(1);
-    }
-    const err = transport.getPipeTransport(2);
-    if (err !== null) {
-      this.stderr = new StreamReader({ limit: this.#limit, loop: this.#loop });
-      this.stderr.setTransport(err as ReadTransport);
-      this.#openPipes.add(2);
+    for (const fd of [1, 2] as const) {
+      const pipe = transport.getPipeTransport(fd);
+      if (pipe === null) continue;
+      const reader = new StreamReader({ limit: this.#limit, loop: this.#loop });
+      reader.setTransport(pipe as ReadTransport);
+      if (fd === 1) this.stdout = reader;
+      else this.stderr = reader;
+      this.#openPipes.add(fd);
     }
     const input = transport.getPipeTransport(0);
     if (input !== null) {
-      this.stdin = new StreamWriter(input as WriteTransport, this);
+      // stdin has nothing to read: its protocol's reader only satisfies StreamReaderProtocol.
+      this.#stdinProtocol = new StreamReaderProtocol(new StreamReader({ loop: this.#loop }), null, this.#loop);
+      this.stdin = new StreamWriter(input as Transport, this.#stdinProtocol, null, this.#loop);
       this.#openPipes.add(0);
     }
   }
@@ -81,9 +76,7 @@ class SubprocessStreamProtocol extends SubprocessProtocol implements DrainSource
   override pipeConnectionLost(fd: number, exc: Error | null): void {
     this.#openPipes.delete(fd);
     if (fd === 0) {
-      this.#stdinClosed = true;
-      this.#stdinLost = exc;
-      this.#wakeDrainers();
+      this.#stdinProtocol?.connectionLost(exc);
     } else {
       const reader = fd === 1 ? this.stdout : this.stderr;
       if (exc === null) reader?.feedEof();
@@ -98,31 +91,11 @@ class SubprocessStreamProtocol extends SubprocessProtocol implements DrainSource
   }
 
   override pauseWriting(): void {
-    this.#paused = true;
+    this.#stdinProtocol?.pauseWriting();
   }
 
   override resumeWriting(): void {
-    this.#paused = false;
-    this.#wakeDrainers();
-  }
-
-  async drainHelper(): Promise<void> {
-    if (this.#stdinClosed) {
-      if (this.#stdinLost !== null) throw this.#stdinLost;
-      throw Object.assign(new Error("stdin of the subprocess is closed (the child exited or closed its input)"), { code: "EPIPE" });
-    }
-    if (!this.#paused) return;
-    const waiter = this.#loop.createFuture<void>();
-    this.#drainWaiters.push(waiter);
-    try {
-      await waiter;
-    } finally {
-      this.#drainWaiters = this.#drainWaiters.filter((w) => w !== waiter);
-    }
-  }
-
-  #wakeDrainers(): void {
-    for (const waiter of this.#drainWaiters) if (!waiter.done()) waiter.setResult(undefined);
+    this.#stdinProtocol?.resumeWriting();
   }
 
   #maybeCloseTransport(): void {
@@ -235,8 +208,10 @@ export class Process implements AsyncDisposable {
       }
     } catch (error) {
       if (error instanceof CancelledError) throw error;
-      // The child exited or closed its stdin without reading it all, as asyncio ignores BrokenPipeError.
-      if ((error as NodeJS.ErrnoException).code !== "EPIPE" && (error as NodeJS.ErrnoException).code !== "ECONNRESET") throw error;
+      // The child exited or closed its stdin without reading it all: ignored, as asyncio ignores
+      // BrokenPipeError and ConnectionResetError here.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EPIPE" && code !== "ECONNRESET") throw error;
     }
     stdin.close();
     return null;
