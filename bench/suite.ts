@@ -22,6 +22,12 @@ export interface PeerCommand {
    * absent the peer is reported as missing without being run.
    */
   needs?: string[];
+  /**
+   * This peer's figure in /work/shared/ANCHORS.md for the same work, in the case's unit; the report
+   * checks the run reproduces it (within ±20%, the machine's noise) so aiots is compared on the
+   * same ground. The harness also keeps a table of anchors by suite/case/peer (bench/harness/anchors.ts).
+   */
+  anchor?: number;
 }
 
 export interface BenchCase {

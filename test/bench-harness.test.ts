@@ -185,6 +185,7 @@ void describe("report", () => {
             stats: { n: 1, median: 80_000, min: 80_000, max: 80_000 },
             ratio: 1.25,
           },
+          asyncio: { status: "ok", command: [], anchor: 50_000, samples: [{ value: 30_000, wallMs: 1000 }], errors: [], stats: { n: 1, median: 30_000, min: 30_000, max: 30_000 } },
           uvloop: { status: "missing", reason: "No module named 'uvloop'", requires: "apt-get install python3-uvloop", command: [], samples: [], errors: [], stats: null },
         },
         scaling: { series: "conns", x: 10, xLabel: "connections" },
@@ -201,6 +202,13 @@ void describe("report", () => {
     assert.deepEqual([...charts.keys()].sort(), ["demo-conns.svg", "demo.svg", "headline.svg"]);
     for (const svg of charts.values()) assert.match(svg, /^<svg [^>]*>[\s\S]*<\/svg>$/);
     assert.match(charts.get("demo.svg")!, /1\.25×/);
+  });
+
+  void it("checks peers against their ANCHORS.md figures and flags those outside the noise", () => {
+    const { markdown } = renderReport([result]);
+    assert.match(markdown, /## Anchors reproduced/);
+    assert.match(markdown, /0 of 1 within ±20%/);
+    assert.match(markdown, /\| demo \| echo 1 KiB \| asyncio \| 50.0k req\/s \| 30.0k req\/s \| -40% ⚠ \|/);
   });
 
   void it("reports no results as such", () => {

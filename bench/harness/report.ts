@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { anchorFor, anchorTolerance } from "./anchors.ts";
 import { type Bar, type BarGroup, type Series, formatRatio, ratioBarChart, scalingLineChart } from "./charts.ts";
 import type { CaseResult, PeerResult, Sample, SuiteResult } from "./results.ts";
 import { repoRoot } from "./results.ts";
@@ -128,6 +129,57 @@ function scalingCharts(r: SuiteResult): { series: string; file: string; svg: str
   return out;
 }
 
+interface AnchorCheck {
+  suite: string;
+  caseName: string;
+  peer: string;
+  unit: string;
+  anchor: number;
+  measured: number;
+  source: string;
+}
+
+/** Every peer of every result that has an ANCHORS.md figure, with this run's median. */
+export function anchorChecks(results: SuiteResult[]): AnchorCheck[] {
+  const checks: AnchorCheck[] = [];
+  for (const r of results) {
+    for (const c of r.cases) {
+      for (const [peer, p] of Object.entries(c.peers)) {
+        const table = anchorFor(r.suite, c.name, peer);
+        const anchor = p.anchor ?? table?.value;
+        if (anchor === undefined || !p.stats) continue;
+        const source = p.anchor !== undefined ? "given by the suite" : table!.source;
+        checks.push({ suite: r.suite, caseName: c.name, peer, unit: c.unit, anchor, measured: p.stats.median, source });
+      }
+    }
+  }
+  return checks;
+}
+
+function anchorSection(results: SuiteResult[]): string[] {
+  const checks = anchorChecks(results);
+  if (checks.length === 0) return [];
+  const inside = checks.filter((a) => Math.abs(a.measured / a.anchor - 1) <= anchorTolerance).length;
+  const lines = [
+    "## Anchors reproduced",
+    "",
+    `The peers' figures from ANCHORS.md (measured on this kind of machine before aiots existed) against this run: ` +
+      `${inside} of ${checks.length} within ±${anchorTolerance * 100}%, the machine's run-to-run noise. ` +
+      "A peer far from its anchor means the machine or the harness differs, and its ratios should be read with care.",
+    "",
+    "| suite | case | peer | ANCHORS.md | this run | difference |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const a of checks) {
+    const diff = a.measured / a.anchor - 1;
+    const mark = Math.abs(diff) <= anchorTolerance ? "" : " ⚠";
+    lines.push(
+      `| ${a.suite} | ${escapeCell(a.caseName)} | ${escapeCell(a.peer)} | ${formatValue(a.anchor, a.unit)} ${a.unit} | ${formatValue(a.measured, a.unit)} ${a.unit} | ${diff >= 0 ? "+" : ""}${(diff * 100).toFixed(0)}%${mark} |`,
+    );
+  }
+  return [...lines, ""];
+}
+
 function headline(results: SuiteResult[]): string {
   const groups: BarGroup[] = results.map((r) => ({
     label: r.suite,
@@ -171,9 +223,12 @@ export function renderReport(results: SuiteResult[]): { markdown: string; charts
     md.push(
       `Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.totalMemBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}.`,
       "",
-      "| suite | run | mode | versions |",
+      "| suite | run (1-minute load average at start) | mode | versions |",
       "|---|---|---|---|",
-      ...results.map((r) => `| [${r.suite}](#${r.suite}) | ${r.startedAt.slice(0, 16).replace("T", " ")} UTC | ${r.mode} | ${versionsLine(r)} |`),
+      ...results.map(
+        (r) =>
+          `| [${r.suite}](#${r.suite}) | ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, load ${r.machine.loadAverageAtStart[0] ?? "?"} | ${r.mode} | ${versionsLine(r)} |`,
+      ),
       "",
       "## Headline",
       "",
@@ -181,6 +236,7 @@ export function renderReport(results: SuiteResult[]): { markdown: string; charts
       "",
     );
     charts.set("headline.svg", headline(results));
+    md.push(...anchorSection(results));
   }
   for (const r of results) {
     md.push(`## ${r.suite}`, "", r.description, "", `Run ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, ${r.mode} mode.`, "");

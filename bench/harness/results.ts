@@ -35,6 +35,8 @@ export interface PeerResult {
   reason?: string;
   /** The suite's hint on how to get a missing peer. */
   requires?: string;
+  /** The suite's ANCHORS.md figure for this peer, if it gave one. */
+  anchor?: number;
   command: string[];
   warmup?: Sample;
   samples: Sample[];

@@ -169,6 +169,7 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
     const command = [...peer.command, ...extraArgs].map((a) => a.replace(repoRoot + path.sep, ""));
     const result: PeerResult = { status: "ok", command, samples: [], errors: [], stats: null };
     if (peer.requires !== undefined) result.requires = peer.requires;
+    if (peer.anchor !== undefined) result.anchor = peer.anchor;
     const absent = absentPrerequisite(peer);
     if (options.quick && c.fullOnly) {
       result.status = "skipped";
