@@ -48,7 +48,7 @@ export interface SubprocessOptions {
 type ProtocolFactory<P> = () => P;
 
 /** The body of `loop.subprocessExec`. */
-export function subprocessExec<P extends SubprocessProtocol>(
+export async function subprocessExec<P extends SubprocessProtocol>(
   loop: AbstractEventLoop,
   protocolFactory: ProtocolFactory<P>,
   program: string,
@@ -60,18 +60,18 @@ export function subprocessExec<P extends SubprocessProtocol>(
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
     throw new TypeError(`${what} takes the arguments as an array of strings, e.g. subprocessExec(factory, "ls", ["-l"])`);
   }
-  return start(loop, protocolFactory, { program, args, shell: false }, options, what);
+  return await start(loop, protocolFactory, { program, args, shell: false }, options, what);
 }
 
 /** The body of `loop.subprocessShell`: runs `cmd` with `/bin/sh -c`. */
-export function subprocessShell<P extends SubprocessProtocol>(
+export async function subprocessShell<P extends SubprocessProtocol>(
   loop: AbstractEventLoop,
   protocolFactory: ProtocolFactory<P>,
   cmd: string,
   options: SubprocessOptions = {},
 ): Promise<[ChildProcessTransport, P]> {
   if (typeof cmd !== "string" || cmd === "") throw new TypeError("subprocessShell() takes the shell command as a non-empty string");
-  return start(loop, protocolFactory, { program: cmd, args: [], shell: true }, options, "subprocessShell()");
+  return await start(loop, protocolFactory, { program: cmd, args: [], shell: true }, options, "subprocessShell()");
 }
 
 interface Command {
