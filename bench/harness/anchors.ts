@@ -20,11 +20,15 @@ export interface Anchor {
 export const anchorTolerance = 0.2;
 
 const tasks100k = /create\+await 100k tasks/;
+const echo10 = /^echo round trips, 10 concurrent connections \(1 KiB/;
 
 export const anchors: Anchor[] = [
   { suite: "scaling", caseName: tasks100k, peer: /^asyncio$/, value: 937, source: "create+await 100k tasks, asyncio" },
   { suite: "scaling", caseName: tasks100k, peer: /^uvloop$/, value: 874, source: "create+await 100k tasks, uvloop" },
   { suite: "scaling", caseName: tasks100k, peer: /^raw Node/, value: 230, source: "create+await 100k tasks, raw Node 24 (promises, setImmediate)" },
+  { suite: "scaling", caseName: echo10, peer: /^raw node:net$/, value: 111_000, source: "TCP echo 1 KiB, 10 connections, raw node:net (24)" },
+  { suite: "scaling", caseName: echo10, peer: /^asyncio streams$/, value: 76_000, source: "TCP echo 1 KiB, 10 connections, asyncio streams" },
+  { suite: "scaling", caseName: echo10, peer: /^uvloop streams$/, value: 108_000, source: "TCP echo 1 KiB, 10 connections, uvloop streams" },
 ];
 
 /** The anchor for `peer` in case `caseName` of `suite`, if ANCHORS.md has one. */

@@ -78,10 +78,10 @@ function formatTick(v: number): string {
  * A horizontal bar chart of cost ratios, one group of bars per case.
  * @param title - drawn at the top.
  * @param baselineLabel - what the 1.0 line stands for (e.g. "raw Node").
+ * @param labelWidth - pixels for the bar labels (the headline chart labels bars with case names).
  */
-export function ratioBarChart(title: string, baselineLabel: string, groups: BarGroup[]): string {
-  const width = 860;
-  const labelWidth = 300;
+export function ratioBarChart(title: string, baselineLabel: string, groups: BarGroup[], labelWidth = 300): string {
+  const width = 560 + labelWidth;
   const plotLeft = labelWidth + 10;
   const plotWidth = width - plotLeft - 80;
   const barHeight = 14;
@@ -97,7 +97,7 @@ export function ratioBarChart(title: string, baselineLabel: string, groups: BarG
     parts.push(`<text x="8" y="${y + 11}" font-size="12" font-weight="600" ${font}>${escapeXml(clip(g.label, 110))}</text>`);
     y += 18;
     for (const b of g.bars) {
-      parts.push(`<text x="${labelWidth}" y="${y + 11}" font-size="11" text-anchor="end" ${font}>${escapeXml(clip(b.peer, 42))}</text>`);
+      parts.push(`<text x="${labelWidth}" y="${y + 11}" font-size="11" text-anchor="end" ${font}>${escapeXml(clip(b.peer, Math.floor(labelWidth / 6.5)))}</text>`);
       if (b.ratio === null || !(b.ratio > 0)) {
         parts.push(`<text x="${x(1) + 6}" y="${y + 11}" font-size="11" fill="#888" font-style="italic" ${font}>${escapeXml(b.note ?? "missing")}</text>`);
       } else {

@@ -189,7 +189,7 @@ function headline(results: SuiteResult[]): string {
       return { peer: c.name, ratio: ok ? p.ratio! : null, note: p ? p.status : "no aiots peer", colour: "#e15759" };
     }),
   }));
-  return ratioBarChart("aiots: cost relative to the raw Node baseline, every case", "the baseline", groups);
+  return ratioBarChart("aiots: cost relative to the raw Node baseline, every case", "the baseline", groups, 520);
 }
 
 function versionsLine(r: SuiteResult): string {

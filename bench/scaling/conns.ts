@@ -1,7 +1,7 @@
 /**
  * Connection-scaling peer: `conns.ts <aiots|node|asyncio|uvloop> <connections> <seconds>` starts
  * that echo server in its own process, drives it with the C client (bench/.build/scaling/client-conns,
- * `connections` concurrent request/response connections, 64-byte messages) and reports round
+ * `connections` concurrent request/response connections, 1 KiB messages) and reports round
  * trips per second, with the server's and the client's CPU seconds and the server's peak RSS.
  * Each server gets an unrecorded half-second warm-up first; serverCpu includes it.
  */
@@ -33,10 +33,11 @@ try {
   const [first] = (await Promise.race([once(lines, "line"), exited.then(() => [null])])) as [string | null];
   if (first === null) throw new Error(`the ${kind} echo server exited before printing its port`);
   const clientArgv = ["bench/.build/scaling/client-conns", "127.0.0.1", first.trim(), connsArg];
+  const messageBytes = "1024"; // the size of the ANCHORS.md TCP echo row
   // An unrecorded warm-up whose connections then close: a fresh CPython server runs ~3x slower
   // until its first connections have closed (an allocator effect, see ANCHORS.md).
-  await runMeasured([...clientArgv, "0.5", "64", "0"]);
-  const client = await runMeasured([...clientArgv, secondsArg]);
+  await runMeasured([...clientArgv, "0.5", messageBytes, "0"]);
+  const client = await runMeasured([...clientArgv, secondsArg, messageBytes]);
   const result = JSON.parse(client.stdout.trim()) as { perSecond: number };
   const serverCpu = processCpuSeconds(server.pid!);
   const rssBytes = peakRssBytes(server.pid!);

@@ -32,7 +32,7 @@ function scalingCase(mode: "spawn" | "cancel", n: number): BenchCase {
     name:
       mode === "spawn"
         ? `create+await ${label(n)} tasks, each one sleep(0)`
-        : `create, start and cancel ${label(n)} tasks, 10k at a time (leak check: heap growth after GC)`,
+        : `create, start and cancel ${label(n)} tasks, 10k at a time (leak check)`,
     unit: "ms",
     lowerIsBetter: true,
     peers: peers(mode, n),
@@ -56,7 +56,7 @@ function connectionsCase(conns: number): BenchCase {
     requires: requires ?? "gcc (bench/setup.sh builds bench/.build/scaling/client-conns)",
   });
   return {
-    name: `echo round trips, ${conns} concurrent connections (64 B, request/response, C client)`,
+    name: `echo round trips, ${conns} concurrent connections (1 KiB, request/response, C client)`,
     unit: "msg/s",
     lowerIsBetter: false,
     peers: {
