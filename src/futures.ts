@@ -173,6 +173,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
           const error = new Error(`${task.describe()} awaited ${this}, which is attached to a different loop; create futures with the loop the task runs on`);
           return Promise.reject(error).then(onFulfilled, onRejected);
         }
+        if ((task as unknown) === this) {
+          const error = new Error(`${task.describe()} cannot await itself (did an async function return its own task? return { task } instead)`);
+          return Promise.reject(error).then(onFulfilled, onRejected);
+        }
         task.suspendOn(this);
         if (this.#state === PENDING) this.#addAwaiter(task);
       }

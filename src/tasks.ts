@@ -96,6 +96,9 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   #mustCancel = false;
   #cancelRequests = 0;
   #cancelMessage: string | undefined = undefined;
+  // A CancelledError was delivered to an await and the task has not awaited anything since: a
+  // further cancel() is only counted, as asyncio's consumes `_must_cancel` with that delivery.
+  #cancelInFlight = false;
   // The futures this task is suspended on now. Invariant: each is pending.
   #waitingOn: Cancellable | null = null;
   #alsoWaitingOn: Set<Cancellable> | null = null;
@@ -192,7 +195,11 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       for (const future of [...this.#alsoWaitingOn]) if (future.cancel(msg)) delivered = true;
     }
     // Wait registrations stay: a child task may ignore the cancel and need cancelling again.
-    if (delivered) return true;
+    if (delivered) {
+      this.#cancelInFlight = true;
+      return true;
+    }
+    if (this.#cancelInFlight) return true;
     this.#mustCancel = true;
     this.#cancelMessage = msg;
     return true;
@@ -256,7 +263,11 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   /** @internal the task starts awaiting `future` (called from `Future.then`). */
   suspendOn(future: Cancellable): void {
-    if (this.#mustCancel && future.cancel(this.#cancelMessage)) this.#mustCancel = false;
+    this.#cancelInFlight = false;
+    if (this.#mustCancel && future.cancel(this.#cancelMessage)) {
+      this.#mustCancel = false;
+      this.#cancelInFlight = true;
+    }
     if (future.done()) return;
     if (this.#waitingOn === null) this.#waitingOn = future;
     else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
@@ -318,6 +329,12 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   #fail(error: unknown): void {
     if (this.done()) return;
+    const cancellation = this.#asCancellation(error);
+    if (cancellation !== null) {
+      this.#finishing();
+      this.#finishCancelled(cancellation);
+      return;
+    }
     if (error instanceof CancelledError) {
       this.#finishing();
       this.#finishCancelled(error);
@@ -326,6 +343,14 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     this.#finishing();
     super.setException(error === undefined ? new Error("task threw undefined") : error);
     if (this.hasUnretrievedException()) this.#trackFailure(error);
+  }
+
+  // Node APIs given `task.signal` reject with an AbortError whose cause is our CancelledError:
+  // a task that ends with one was cancelled, not failed.
+  #asCancellation(error: unknown): CancelledError | null {
+    if (this.#cancelRequests === 0 || !(error instanceof Error) || error.name !== "AbortError") return null;
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof CancelledError ? cause : null;
   }
 
   #finishCancelled(error: CancelledError): void {
