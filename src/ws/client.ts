@@ -50,10 +50,11 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     maxPayload: maxSize === null ? 0 : maxSize,
     perMessageDeflate: false,
   });
-  const opened = loop.createFuture<void>();
+  const opened = loop.createFuture<WebSocket>();
   const settle = (error?: Error): void => {
     if (opened.done()) return;
-    if (error === undefined) opened.setResult(undefined);
+    // Wrap at once: messages may arrive in the same read as the handshake response.
+    if (error === undefined) opened.setResult(new WebSocket(raw, "client", options, loop));
     else opened.setException(error);
   };
   const onOpen = (): void => settle();
@@ -67,8 +68,9 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   raw.on("error", onError);
   raw.once("unexpected-response", onUnexpected);
   const openTimeout = options.openTimeout === undefined ? 10 : options.openTimeout;
+  let ws: WebSocket;
   try {
-    await waitFuture(opened, {
+    ws = await waitFuture(opened, {
       deadline: openTimeout === null ? null : loop.time() + openTimeout,
       timeoutMessage: `WebSocket opening handshake with ${target.href} timed out after ${openTimeout}s`,
       onCancel: () => raw.terminate(),
@@ -83,5 +85,5 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     raw.off("error", onError);
     raw.off("unexpected-response", onUnexpected);
   }
-  return new WebSocket(raw, "client", options);
+  return ws;
 }

@@ -7,8 +7,11 @@
  *   A message is taken from the queue only by a `recv()` that is still running, so a cancelled
  *   `recv()` loses nothing. When the queue holds `maxQueue` messages the socket is paused, so a slow
  *   reader pushes back on the peer through TCP instead of growing memory.
- * - Sending: `send()` writes at once; when the socket's buffered amount is over `highWaterMark` it
- *   waits (on a Future) until that message has been flushed to the kernel.
+ * - Sending: `send()` writes at once; when that takes the socket's buffered amount over
+ *   `highWaterMark`, it waits (on a Future) until the message has been flushed to the kernel, so at
+ *   most `highWaterMark` plus one message is ever buffered.
+ * - The wrapper is attached synchronously when the socket opens: frames that arrive in the same
+ *   TCP read as the handshake are not missed.
  * - Closing: `close()` starts the handshake and waits for it, up to `closeTimeout`, then drops the
  *   TCP connection. A close frame from the peer is answered with the same code by `ws`.
  * - Keepalive: a ping every `pingInterval` seconds; no pong within `pingTimeout` closes with 1011.
@@ -81,10 +84,10 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   #failCode: number | null = null;
 
   /** @internal wraps an open `ws` socket; use `connect()` or `app.websocket()`. */
-  constructor(raw: RawWebSocket, side: "client" | "server", options: ConnectionOptions = {}) {
+  constructor(raw: RawWebSocket, side: "client" | "server", options: ConnectionOptions = {}, loop?: AbstractEventLoop) {
     this.#raw = raw;
     this.#side = side;
-    this.#loop = getRunningLoop();
+    this.#loop = loop ?? getRunningLoop();
     this.#maxQueue = options.maxQueue ?? 16;
     this.#highWaterMark = options.highWaterMark ?? 64 * 1024;
     this.#closeTimeout = options.closeTimeout ?? 10;
@@ -140,10 +143,7 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     for (;;) {
       const message = this.#queue.shift();
       if (message !== undefined) {
-        if (this.#paused && this.#queue.length < this.#maxQueue) {
-          this.#paused = false;
-          this.#raw.resume();
-        }
+        if (this.#queue.length < this.#maxQueue) this.#resumeReading();
         return message;
       }
       if (this.#closeCode !== null) throw this.#closedError();
@@ -172,7 +172,8 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
       throw new TypeError(`send() takes a string (text) or a Uint8Array (binary), not ${typeof data}`);
     }
     if (this.#closing || this.#closeCode !== null || this.#raw.readyState !== 1) throw this.#closedError();
-    if (this.#raw.bufferedAmount < this.#highWaterMark) {
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    if (this.#raw.bufferedAmount + size < this.#highWaterMark) {
       this.#raw.send(data, { binary });
       return;
     }
@@ -227,6 +228,8 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     if (this.#closeCode === null && !this.#closing) {
       if (Buffer.byteLength(reason) > 123) throw new TypeError("a close reason is at most 123 bytes of UTF-8");
       this.#closing = true;
+      // A paused socket would never read the peer's close frame (or its EOF).
+      this.#resumeReading();
       try {
         this.#raw.close(code, reason);
       } catch (error) {
@@ -286,9 +289,15 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     return closedError(this.#closeCode ?? 1006, this.#closeReason ?? "");
   }
 
+  #resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#raw.resume();
+  }
+
   #onMessage(data: Buffer, isBinary: boolean): void {
     this.#queue.push(isBinary ? data : data.toString("utf8"));
-    if (!this.#paused && this.#queue.length >= this.#maxQueue) {
+    if (!this.#paused && !this.#closing && this.#queue.length >= this.#maxQueue) {
       this.#paused = true;
       this.#raw.pause();
     }

@@ -84,7 +84,9 @@ export function handleUpgrade(ctx: UpgradeContext): void {
   request.params = found.params;
   const route = found.handler;
   serverFor(route).handleUpgrade(req, socket, ctx.head, (raw: RawWebSocket) => {
-    const task = ctx.loop.createTask(() => runHandler(ctx, route, request, raw), { name: `WebSocket ${request.path}` });
+    // Wrapped before the task starts, so no frame that arrives meanwhile is missed.
+    const ws = new WebSocket(raw, "server", route.options, ctx.loop);
+    const task = ctx.loop.createTask(() => runHandler(ctx, route, request, ws), { name: `WebSocket ${request.path}` });
     ctx.track(task);
     raw.once("close", (code) => {
       if (code === 1006) task.cancel("the WebSocket connection was lost");
@@ -92,14 +94,13 @@ export function handleUpgrade(ctx: UpgradeContext): void {
   });
 }
 
-async function runHandler(ctx: UpgradeContext, route: WebSocketRoute, request: Request, raw: RawWebSocket): Promise<void> {
-  const ws = new WebSocket(raw, "server", route.options);
+async function runHandler(ctx: UpgradeContext, route: WebSocketRoute, request: Request, ws: WebSocket): Promise<void> {
   ctx.websockets.add(ws);
   try {
     await route.handler(request, ws);
   } catch (error) {
     if (error instanceof CancelledError) {
-      if (ws.state === "open") raw.close(1001, "going away");
+      if (ws.state === "open") ws.raw.close(1001, "going away");
       throw error;
     }
     if (!(error instanceof ConnectionClosed)) {
