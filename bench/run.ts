@@ -20,7 +20,7 @@ import { buildCPrograms } from "./harness/build.ts";
 import { formatRatio } from "./harness/charts.ts";
 import { latestResults, repoRoot, saveResult, type SuiteResult } from "./harness/results.ts";
 import { writeReport } from "./harness/report.ts";
-import { runSuite } from "./harness/runner.ts";
+import { killRunningPeers, runSuite } from "./harness/runner.ts";
 
 interface Args {
   quick: boolean;
@@ -80,6 +80,10 @@ async function loadSuites(wanted: string[]): Promise<Suite[]> {
 function printSummary(r: SuiteResult): void {
   const out: string[] = [`\n== ${r.suite} (${r.mode}) ==`];
   for (const c of r.cases) {
+    if (Object.values(c.peers).every((p) => p.status === "skipped")) {
+      out.push(`${c.name}  [skipped: full mode only]`);
+      continue;
+    }
     out.push(`${c.name}  [${c.unit}, ${c.lowerIsBetter ? "lower" : "higher"} is better; ratio = cost vs ${c.baseline}]`);
     for (const [name, p] of Object.entries(c.peers)) {
       if (p.status !== "ok" || !p.stats) {
@@ -98,6 +102,13 @@ function printSummary(r: SuiteResult): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      killRunningPeers(); // peers run in their own process groups, out of reach of the terminal's Ctrl-C
+      process.stderr.write(`bench: interrupted (${signal}); nothing saved for the suite in progress\n`);
+      process.exit(130);
+    });
+  }
   if (args.reportOnly) {
     const files = writeReport(latestResults());
     process.stdout.write(`wrote ${files.join(", ")}\n`);

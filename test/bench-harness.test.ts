@@ -14,6 +14,16 @@ import { absentPrerequisite, parseReport, runCase } from "../bench/harness/runne
 import { costRatio, median, roundOrder, summarise } from "../bench/harness/stats.ts";
 
 const node = process.execPath;
+
+/** Whether `pid` is a live process (a zombie awaiting reaping by init counts as ended). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
 const quiet = { log: () => {} };
 
 /** A peer that reports `value` and appends its name to `logFile` (to observe the run order). */
@@ -141,6 +151,17 @@ void describe("peer processes", () => {
     const skipped = await runCase({ ...c, fullOnly: true }, { quick: true, ...quiet });
     assert.equal(skipped.peers.a!.status, "skipped");
     assert.equal(skipped.peers.a!.samples.length, 0);
+  });
+
+  void it("ends whatever a peer left running (its process group) when it exits", async () => {
+    const script = `const c = require("child_process").spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });` +
+      `c.unref(); console.log(JSON.stringify({ value: 1, extra: { orphan: c.pid } }))`;
+    const c: BenchCase = { name: "orphan", unit: "ms", lowerIsBetter: true, baseline: "a", peers: { a: { command: [node, "-e", script] } } };
+    const r = await runCase(c, { quick: true, repetitions: 1, ...quiet });
+    const orphan = r.peers.a!.samples[0]!.extra!.orphan as number;
+    assert.ok(Number.isInteger(orphan));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // SIGKILL is delivered asynchronously
+    assert.equal(isRunning(orphan), false);
   });
 
   void it("kills a sample that runs past the timeout", async () => {

@@ -25,6 +25,23 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
+// Process groups of the peers running right now (at most one at a time), so Ctrl-C ends them too.
+const runningGroups = new Set<number>();
+
+function killGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+/** Ends the running peers' process groups; for the harness's SIGINT/SIGTERM handler. */
+export function killRunningPeers(): void {
+  for (const group of runningGroups) killGroup(group, "SIGKILL");
+  runningGroups.clear();
+}
+
 /** Outcome of one process: a sample, or why there is none. */
 type Attempt = { ok: true; sample: Sample } | { ok: false; missing: boolean; reason: string };
 
@@ -101,7 +118,11 @@ export function runPeerOnce(peer: PeerCommand, extraArgs: string[], timeoutSecon
   const env = { ...process.env, ...peer.env, ...(quick ? { AIOTS_BENCH_QUICK: "1" } : {}) };
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
-    const child = spawn(program!, args, { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe", wrapped ? "pipe" : "ignore"] });
+    // detached: the peer leads its own process group, so a timeout (or Ctrl-C) also ends the
+    // servers and load clients it started, not just the peer itself
+    const child = spawn(program!, args, { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe", wrapped ? "pipe" : "ignore"] });
+    const group = child.pid;
+    if (group !== undefined) runningGroups.add(group);
     let stdout = "";
     let stderr = "";
     let usage = "";
@@ -119,15 +140,20 @@ export function runPeerOnce(peer: PeerCommand, extraArgs: string[], timeoutSecon
     }
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+      if (group !== undefined) killGroup(group, "SIGTERM");
+      setTimeout(() => group !== undefined && killGroup(group, "SIGKILL"), 5000).unref();
     }, timeoutSeconds * 1000);
     child.on("error", (err) => {
       clearTimeout(timer);
+      if (group !== undefined) runningGroups.delete(group);
       resolve({ ok: false, missing: (err as NodeJS.ErrnoException).code === "ENOENT", reason: err.message });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      if (group !== undefined) {
+        runningGroups.delete(group);
+        killGroup(group, "SIGKILL"); // whatever the peer left running (e.g. a server it did not stop)
+      }
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       if (timedOut) return resolve({ ok: false, missing: false, reason: `timed out after ${timeoutSeconds} s` });
       const report = parseReport(stdout);
