@@ -44,6 +44,11 @@ const KEEP_ALIVE_MS = 2 ** 30;
 
 function noop(): void {}
 
+/** A scheduled wake-up of the loop (see `EventLoop.scheduleWakeup`). */
+export interface Wakeup {
+  cancel(): void;
+}
+
 const resolvedPromise = Promise.resolve();
 
 function envDebug(): boolean {
@@ -66,8 +71,9 @@ export class EventLoop extends AbstractEventLoop {
   slowCallbackDuration = 0.1;
   #ready = new ReadyQueue();
   #timers = new TimerHeap<TimerHandle>();
-  #nodeTimer: NodeJS.Timeout | null = null;
-  #nodeTimerWhen = Infinity;
+  // The wake-up armed for the earliest timer, and its deadline.
+  #wakeup: Wakeup | null = null;
+  #wakeupWhen = Infinity;
   #drainScheduled = false;
   // Callbacks run since libuv last polled; see IO_BUDGET.
   #budgetUsed = 0;
@@ -114,7 +120,7 @@ export class EventLoop extends AbstractEventLoop {
     checkCallback("callAt()", callback);
     const handle = new TimerHandle(when, callback as (...a: never[]) => unknown, args, this);
     this.#timers.push(handle);
-    if (this.#running && when < this.#nodeTimerWhen) this.#armNodeTimer();
+    if (this.#running && when < this.#wakeupWhen) this.#armWakeup();
     return handle;
   }
 
@@ -177,7 +183,7 @@ export class EventLoop extends AbstractEventLoop {
     const stopped = new Promise<void>((resolve) => {
       this.#onStopped = resolve;
     });
-    this.#armNodeTimer();
+    this.#armWakeup();
     this.#scheduleDrain();
     return stopped;
   }
@@ -442,7 +448,7 @@ export class EventLoop extends AbstractEventLoop {
       return;
     }
     if (ready.size > 0) this.#scheduleDrain();
-    if (this.#timers.size > 0 || this.#nodeTimer !== null) this.#armNodeTimer();
+    if (this.#timers.size > 0 || this.#wakeup !== null) this.#armWakeup();
   };
 
   #moveDueTimers(): void {
@@ -458,31 +464,42 @@ export class EventLoop extends AbstractEventLoop {
     }
   }
 
-  #armNodeTimer(): void {
+  #armWakeup(): void {
     if (!this.#running) return;
     const next = this.#timers.peek();
     const when = next === undefined ? Infinity : next.whenSeconds;
-    if (when === this.#nodeTimerWhen) return;
-    if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
-    this.#nodeTimer = null;
-    this.#nodeTimerWhen = when;
-    if (when === Infinity) return;
-    const delayMs = Math.max(0, Math.ceil((when - this.time()) * 1000));
-    this.#nodeTimer = setTimeout(this.#onNodeTimer, Math.min(delayMs, KEEP_ALIVE_MS));
+    if (when === this.#wakeupWhen) return;
+    this.#wakeup?.cancel();
+    this.#wakeup = null;
+    this.#wakeupWhen = when;
+    if (when !== Infinity) this.#wakeup = this.scheduleWakeup(when, this.#onWakeup);
   }
 
-  readonly #onNodeTimer = (): void => {
-    this.#nodeTimer = null;
-    this.#nodeTimerWhen = Infinity;
+  /**
+   * Arranges for `wake()` to be called at loop time `when` (the earliest timer's deadline). This
+   * loop arms one Node timer; a virtual-time loop (aiots/testing) jumps its clock instead.
+   */
+  protected scheduleWakeup(when: number, wake: () => void): Wakeup {
+    const delayMs = Math.max(0, Math.ceil((when - this.time()) * 1000));
+    const timer = setTimeout(wake, Math.min(delayMs, KEEP_ALIVE_MS));
+    return { cancel: () => clearTimeout(timer) };
+  }
+
+  /** Whether callbacks are waiting in the ready queue (so the loop is not idle). */
+  protected hasReadyCallbacks(): boolean {
+    return this.#ready.size > 0;
+  }
+
+  readonly #onWakeup = (): void => {
+    this.#wakeup = null;
+    this.#wakeupWhen = Infinity;
     this.#budgetUsed = 0;
     if (!this.#running) return;
-    if (this.#timers.size > 0) {
-      const next = this.#timers.peek();
-      // Fired a little early by libuv's millisecond clock: wait for the rest.
-      if (next !== undefined && next.whenSeconds > this.time() && this.#ready.size === 0) {
-        this.#armNodeTimer();
-        return;
-      }
+    const next = this.#timers.peek();
+    // Woken a little early by libuv's millisecond clock: wait for the rest.
+    if (next !== undefined && next.whenSeconds > this.time() && this.#ready.size === 0) {
+      this.#armWakeup();
+      return;
     }
     this.#scheduleDrain();
   };
@@ -496,9 +513,9 @@ export class EventLoop extends AbstractEventLoop {
     }
     if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
     this.#keepAlive = null;
-    if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
-    this.#nodeTimer = null;
-    this.#nodeTimerWhen = Infinity;
+    this.#wakeup?.cancel();
+    this.#wakeup = null;
+    this.#wakeupWhen = Infinity;
     this.#stopDebugMonitor();
     const resolve = this.#onStopped;
     this.#onStopped = null;

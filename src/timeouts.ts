@@ -138,21 +138,17 @@ async function runWithin<R>(cm: Timeout, body: (cm: Timeout) => PromiseLike<R> |
  * });
  * ```
  */
-export function timeout<R>(delay: number | null, body: (cm: Timeout) => PromiseLike<R> | R): Promise<R> {
+export async function timeout<R>(delay: number | null, body: (cm: Timeout) => PromiseLike<R> | R): Promise<R> {
   if (delay !== null && (typeof delay !== "number" || Number.isNaN(delay))) {
-    return Promise.reject(new TypeError(`timeout() takes a delay in seconds or null, got ${String(delay)}`));
+    throw new TypeError(`timeout() takes a delay in seconds or null, got ${String(delay)}`);
   }
   const when = delay === null ? null : getRunningLoop().time() + delay;
   return runWithin(new Timeout(when), body);
 }
 
 /** Like `timeout`, with the deadline as a loop time (`loop.time()` seconds). */
-export function timeoutAt<R>(when: number | null, body: (cm: Timeout) => PromiseLike<R> | R): Promise<R> {
-  try {
-    return runWithin(new Timeout(when), body);
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
+export async function timeoutAt<R>(when: number | null, body: (cm: Timeout) => PromiseLike<R> | R): Promise<R> {
+  return runWithin(new Timeout(when), body);
 }
 
 /**
