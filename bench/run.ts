@@ -20,7 +20,7 @@ import { buildCPrograms } from "./harness/build.ts";
 import { formatRatio } from "./harness/charts.ts";
 import { latestResults, repoRoot, saveResult, type SuiteResult } from "./harness/results.ts";
 import { writeReport } from "./harness/report.ts";
-import { killRunningPeers, runSuite } from "./harness/runner.ts";
+import { killRunningPeers, runSuite, suiteProblems } from "./harness/runner.ts";
 
 interface Args {
   quick: boolean;
@@ -69,6 +69,8 @@ async function loadSuites(wanted: string[]): Promise<Suite[]> {
     try {
       const mod = (await import(pathToFileURL(path.join(dir, `${name}.ts`)).href)) as { suite?: Suite };
       if (!mod.suite || !Array.isArray(mod.suite.cases)) throw new TypeError("it does not export `suite: Suite`");
+      const problems = suiteProblems(mod.suite);
+      if (problems.length > 0) throw new TypeError(problems.join("; "));
       suites.push(mod.suite);
     } catch (err) {
       process.stderr.write(`bench: skipping suite ${name}: cannot load bench/suites/${name}.ts: ${String(err)}\n`);
@@ -123,14 +125,20 @@ async function main(): Promise<void> {
   }
   for (const message of buildCPrograms()) process.stderr.write(`bench: ${message}\n`);
   const started = Date.now();
+  const durations: string[] = [];
   for (const suite of suites) {
+    const suiteStarted = Date.now();
     const result = await runSuite(suite, { quick: args.quick, ...(args.reps !== undefined ? { repetitions: args.reps } : {}) });
+    durations.push(`${suite.name} ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s`);
     printSummary(result);
     if (args.save) process.stderr.write(`bench: saved ${path.relative(repoRoot, saveResult(result))}\n`);
   }
   if (args.save) process.stderr.write(`bench: wrote ${writeReport(latestResults()).join(", ")}\n`);
   const seconds = (Date.now() - started) / 1000;
-  process.stderr.write(`bench: ${suites.length} suite(s) in ${seconds.toFixed(0)} s (${args.quick ? "quick" : "full"} mode)\n`);
+  process.stderr.write(`bench: ${suites.length} suite(s) in ${seconds.toFixed(0)} s, ${args.quick ? "quick" : "full"} mode (${durations.join(", ")})\n`);
+  if (args.quick && args.suites.length === 0 && seconds > 120) {
+    process.stderr.write("bench: --quick is meant to stay under 2 minutes; shorten the slowest suites' quick repetitions or quickArgs\n");
+  }
 }
 
 await main();

@@ -10,7 +10,7 @@ import { logTicks, ratioBarChart, scalingLineChart } from "../bench/harness/char
 import { processCpuSeconds, runMeasured } from "../bench/harness/measure.ts";
 import { renderReport } from "../bench/harness/report.ts";
 import type { SuiteResult } from "../bench/harness/results.ts";
-import { absentPrerequisite, parseReport, runCase } from "../bench/harness/runner.ts";
+import { absentPrerequisite, parseReport, runCase, suiteProblems } from "../bench/harness/runner.ts";
 import { costRatio, median, roundOrder, summarise } from "../bench/harness/stats.ts";
 
 const node = process.execPath;
@@ -67,6 +67,18 @@ void describe("peer processes", () => {
     assert.equal(parseReport('{"value": 1}\ntrailing text'), null);
     assert.equal(parseReport('{"value": "fast"}'), null);
     assert.equal(parseReport(""), null);
+  });
+
+  void it("suiteProblems explains a malformed suite", () => {
+    const bad = {
+      name: "bad",
+      description: "",
+      cases: [{ name: "c", unit: "seconds", lowerIsBetter: true, baseline: "raw", peers: { aiots: { command: [] } } }],
+    } as unknown as Parameters<typeof suiteProblems>[0];
+    const problems = suiteProblems(bad).join("\n");
+    assert.match(problems, /unit must be one of ms, req\/s, msg\/s, ops\/s, MB, got "seconds"/);
+    assert.match(problems, /baseline "raw" is not one of its peers \(aiots\)/);
+    assert.match(problems, /peer "aiots" needs command/);
   });
 
   void it("absentPrerequisite names the missing program or needed file", () => {

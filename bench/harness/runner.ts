@@ -265,6 +265,25 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
   return out;
 }
 
+const units = ["ms", "req/s", "msg/s", "ops/s", "MB"];
+
+/** What is wrong with a suite's shape (empty when nothing), in words its author can act on. */
+export function suiteProblems(suite: Suite): string[] {
+  const problems: string[] = [];
+  if (typeof suite.name !== "string" || suite.name === "") problems.push("`name` must be a non-empty string");
+  for (const c of suite.cases) {
+    const where = `case ${JSON.stringify(c.name)}`;
+    if (!units.includes(c.unit)) problems.push(`${where}: unit must be one of ${units.join(", ")}, got ${JSON.stringify(c.unit)}`);
+    if (!(c.baseline in c.peers)) problems.push(`${where}: baseline ${JSON.stringify(c.baseline)} is not one of its peers (${Object.keys(c.peers).join(", ")})`);
+    for (const [name, peer] of Object.entries(c.peers)) {
+      if (!Array.isArray(peer.command) || peer.command.length === 0 || !peer.command.every((a) => typeof a === "string")) {
+        problems.push(`${where}: peer ${JSON.stringify(name)} needs command: [program, ...args] (strings)`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Runs every case of `suite` and returns the whole result, ready to save. */
 export async function runSuite(suite: Suite, options: RunOptions): Promise<SuiteResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
