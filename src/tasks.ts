@@ -366,6 +366,9 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   }
 
   #trackFailure(exception: unknown): void {
+    // Format the stack now: V8 keeps call-site objects (which reference this task, a receiver on
+    // the stack) until then, and the record below must not keep the task alive.
+    if (exception instanceof Error) void exception.stack;
     const record: FailureRecord = {
       loop: this.loopRef,
       name: this.getName(),
