@@ -65,6 +65,9 @@ export class StreamReaderProtocol extends Protocol {
   #paused = false;
   #drainWaiters: Future<void>[] = [];
   #connectionLost = false;
+  // Server side: the client-connected task has finished / the peer has sent EOF.
+  #handlerDone = false;
+  #eofSeen = false;
   // Resolved (or failed) when the connection is lost; StreamWriter.waitClosed() waits on it.
   readonly #closed: Future<void>;
 
@@ -91,14 +94,16 @@ export class StreamReaderProtocol extends Protocol {
     const peer = transport.getExtraInfo("peername");
     const task = this.#loop.createTask(() => Promise.resolve(cb(reader, writer)), { name: `client ${peer === undefined ? "" : JSON.stringify(peer)}` });
     task.addDoneCallback((t) => {
-      if (t.cancelled()) {
-        transport.close();
-        return;
+      this.#handlerDone = true;
+      const exception = t.cancelled() ? null : t.exception();
+      if (exception !== null && exception !== undefined) {
+        this.#loop.callExceptionHandler({ message: "Unhandled exception in client_connected_cb", exception, transport: writer.transport });
+        writer.close();
+      } else if (t.cancelled() || this.#eofSeen) {
+        // Nobody will read or close this half-closed connection any more (asyncio closes it when the
+        // writer is garbage-collected).
+        writer.close();
       }
-      const exception = t.exception();
-      if (exception === null || exception === undefined) return;
-      this.#loop.callExceptionHandler({ message: "Unhandled exception in client_connected_cb", exception, transport });
-      transport.close();
     });
   }
 
@@ -137,9 +142,11 @@ export class StreamReaderProtocol extends Protocol {
   }
 
   override eofReceived(): boolean {
+    this.#eofSeen = true;
     this.#reader?.feedEof();
-    // TLS cannot half-close: let the transport close. Plain TCP stays open for writing.
-    return !this.#overTls;
+    // TLS cannot half-close: let the transport close. Plain TCP stays open for writing, unless the
+    // server's handler has already returned (then nobody will write or close it).
+    return !this.#overTls && !this.#handlerDone;
   }
 
   override pauseWriting(): void {
