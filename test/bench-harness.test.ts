@@ -244,6 +244,11 @@ void describe("report", () => {
     assert.match(markdown, /\| demo \| echo 1 KiB \| asyncio \| 50.0k req\/s \| 30.0k req\/s \| -40% ⚠ \|/);
   });
 
+  void it("does not compare a --quick workload (quickArgs applied) with ANCHORS.md", () => {
+    const quick: SuiteResult = { ...result, cases: result.cases.map((c) => ({ ...c, extraArgs: ["1000"] })) };
+    assert.doesNotMatch(renderReport([quick]).markdown, /Anchors reproduced/);
+  });
+
   void it("reports no results as such", () => {
     assert.match(renderReport([]).markdown, /No results yet/);
   });

@@ -20,9 +20,23 @@ export interface Anchor {
 export const anchorTolerance = 0.2;
 
 const tasks100k = /create\+await 100k tasks/;
+const gather100k = /gather of 100k trivial/;
+const sleep1M = /^1M (?:await )?sleep\(0\) in one task/;
 const echo10 = /^echo round trips, 10 concurrent connections \(1 KiB/;
 
 export const anchors: Anchor[] = [
+  { suite: "tasks", caseName: tasks100k, peer: /^asyncio$/, value: 937, source: "create+await 100k tasks, asyncio" },
+  { suite: "tasks", caseName: tasks100k, peer: /^uvloop$/, value: 874, source: "create+await 100k tasks, uvloop" },
+  { suite: "tasks", caseName: tasks100k, peer: /^raw Node/, value: 230, source: "create+await 100k tasks, raw Node 24 (promises, setImmediate)" },
+  { suite: "tasks", caseName: tasks100k, peer: /^Effection/, value: 10_058, source: "create+await 100k tasks, Effection 4" },
+  { suite: "tasks", caseName: gather100k, peer: /^asyncio$/, value: 606, source: "gather of 100k trivial coroutines, asyncio" },
+  { suite: "tasks", caseName: gather100k, peer: /^uvloop$/, value: 594, source: "gather of 100k trivial coroutines, uvloop" },
+  { suite: "tasks", caseName: gather100k, peer: /^raw Node/, value: 42, source: "gather of 100k trivial coroutines, raw Node 24 (Promise.all)" },
+  { suite: "tasks", caseName: gather100k, peer: /^Effection/, value: 9956, source: "gather of 100k trivial coroutines, Effection all()" },
+  { suite: "tasks", caseName: sleep1M, peer: /^asyncio$/, value: 1959, source: "1M sleep(0) in one task, asyncio" },
+  { suite: "tasks", caseName: sleep1M, peer: /^uvloop$/, value: 999, source: "1M sleep(0) in one task, uvloop" },
+  { suite: "tasks", caseName: sleep1M, peer: /^raw Node \(setImmediate/, value: 1152, source: "1M sleep(0) in one task, raw Node 24 (one setImmediate each)" },
+  { suite: "tasks", caseName: sleep1M, peer: /^Effection/, value: 2089, source: "1M sleep(0) in one task, Effection" },
   { suite: "scaling", caseName: tasks100k, peer: /^asyncio$/, value: 937, source: "create+await 100k tasks, asyncio" },
   { suite: "scaling", caseName: tasks100k, peer: /^uvloop$/, value: 874, source: "create+await 100k tasks, uvloop" },
   { suite: "scaling", caseName: tasks100k, peer: /^raw Node/, value: 230, source: "create+await 100k tasks, raw Node 24 (promises, setImmediate)" },

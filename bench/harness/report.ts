@@ -144,6 +144,7 @@ export function anchorChecks(results: SuiteResult[]): AnchorCheck[] {
   const checks: AnchorCheck[] = [];
   for (const r of results) {
     for (const c of r.cases) {
+      if (c.extraArgs !== undefined) continue; // a --quick workload is not the work ANCHORS.md measured
       for (const [peer, p] of Object.entries(c.peers)) {
         const table = anchorFor(r.suite, c.name, peer);
         const anchor = p.anchor ?? table?.value;

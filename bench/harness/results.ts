@@ -55,6 +55,8 @@ export interface CaseResult {
   target?: string;
   scaling?: { series: string; x: number; xLabel: string; perItem?: boolean };
   repetitions: number;
+  /** Arguments appended to every peer (the case's quickArgs in --quick mode): a smaller workload. */
+  extraArgs?: string[];
   peers: Record<string, PeerResult>;
 }
 

@@ -260,6 +260,7 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
     repetitions: reps,
     peers,
   };
+  if (extraArgs.length > 0) out.extraArgs = extraArgs;
   if (c.target !== undefined) out.target = c.target;
   if (c.scaling !== undefined) out.scaling = c.scaling;
   return out;
