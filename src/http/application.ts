@@ -154,14 +154,15 @@ export class Application {
    * Routes `request` through the middleware to its handler and returns the response.
    * @throws {HttpError} for 404/405 and whatever the handler throws.
    */
-  async dispatch(request: Request): Promise<Response> {
+  dispatch(request: Request): Promise<Response> {
+    if (this.#middleware.length === 0) return this.#callRoute(request);
     let next = (req: Request): Promise<Response> => this.#callRoute(req);
     for (let i = this.#middleware.length - 1; i >= 0; i--) {
       const middleware = this.#middleware[i]!;
       const inner = next;
       next = async (req) => checkResponse(await middleware(req, inner), "middleware");
     }
-    return await next(request);
+    return next(request);
   }
 
   /**

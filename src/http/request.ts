@@ -33,8 +33,8 @@ export class Request {
   readonly path: string;
   /** The request target as sent (`/users/42?verbose=1`). */
   readonly rawPath: string;
-  /** The query string's parameters. */
-  readonly query: URLSearchParams;
+  // Parsed on first use: most handlers never look at the query.
+  #query: URLSearchParams | null = null;
   /** The request headers, names in lower case. */
   readonly headers: IncomingHttpHeaders;
   /** Values of the route's `:name` segments. */
@@ -51,11 +51,20 @@ export class Request {
     this.raw = raw;
     this.method = (raw.method ?? "GET").toUpperCase();
     this.rawPath = raw.url ?? "/";
-    const url = new URL(this.rawPath, "http://localhost");
-    this.path = safeDecode(url.pathname);
-    this.query = url.searchParams;
+    const q = this.rawPath.indexOf("?");
+    const path = q === -1 ? this.rawPath : this.rawPath.slice(0, q);
+    this.path = path.includes("%") ? safeDecode(path) : path;
     this.headers = raw.headers;
     this.#maxBodySize = maxBodySize;
+  }
+
+  /** The query string's parameters. */
+  get query(): URLSearchParams {
+    if (this.#query === null) {
+      const q = this.rawPath.indexOf("?");
+      this.#query = new URLSearchParams(q === -1 ? "" : this.rawPath.slice(q + 1));
+    }
+    return this.#query;
   }
 
   /** `[host, port]` of the client. */

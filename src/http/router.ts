@@ -34,6 +34,10 @@ export type Resolution<H> =
  */
 export class Router<H> {
   readonly #routes: Route<H>[] = [];
+  // Paths with no parameter: path -> the routes registered for it, so most lookups are one Map hit.
+  // Only used while no parameter route was registered before a static one (order would matter).
+  readonly #static = new Map<string, Route<H>[]>();
+  #staticUsable = true;
 
   /**
    * Adds a route. `path` starts with `/`; `:name` segments capture one segment, a last `*name`
@@ -53,11 +57,25 @@ export class Router<H> {
         throw new TypeError(`a "*${segment.slice(1)}" segment must come last in ${path}`);
       }
     });
-    this.#routes.push({ method: method.toUpperCase(), pattern: path, segments, handler });
+    const route = { method: method.toUpperCase(), pattern: path, segments, handler };
+    this.#routes.push(route);
+    const isStatic = segments.every((segment) => !segment.startsWith(":") && !segment.startsWith("*"));
+    if (!isStatic) {
+      this.#staticUsable = false;
+      return;
+    }
+    const key = `/${segments.join("/")}`;
+    const list = this.#static.get(key);
+    if (list === undefined) this.#static.set(key, [route]);
+    else list.push(route);
   }
 
   /** Finds the route for `method path`. */
   resolve(method: string, path: string): Resolution<H> {
+    if (this.#staticUsable) {
+      const route = this.#static.get(path)?.find((r) => r.method === method || r.method === "*");
+      if (route !== undefined) return { kind: "found", handler: route.handler, params: {}, pattern: route.pattern };
+    }
     const allow = new Set<string>();
     const segments = split(path);
     for (const route of this.#routes) {
