@@ -287,6 +287,8 @@ export class Queue<T> implements AsyncIterable<T> {
     }
     if (this.#state !== RUNNING) throw this.#shutDownError("put");
     this.#insert(waiter.item as T);
+    // Handed straight to a getter, the item left its slot free for the next putter.
+    this.#wakePutters();
   }
 
   // Runs in the woken getter's task.

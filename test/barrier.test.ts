@@ -4,13 +4,13 @@ import { inspect } from "node:util";
 import { Barrier, BrokenBarrierError, CancelledError, createTask, run, sleep } from "../src/index.ts";
 import { iterations, rejection } from "./helpers.ts";
 
-test("Barrier: bad parties are rejected", () => {
+void test("Barrier: bad parties are rejected", () => {
   assert.throws(() => new Barrier(0), RangeError);
   assert.throws(() => new Barrier(2.5), TypeError);
   assert.throws(() => new Barrier("3" as unknown as number), TypeError);
 });
 
-test("Barrier: a round passes when all parties arrive, with arrival indexes; then it refills", async () => {
+void test("Barrier: a round passes when all parties arrive, with arrival indexes; then it refills", async () => {
   await run(async () => {
     const barrier = new Barrier(3);
     assert.equal(barrier.parties, 3);
@@ -38,7 +38,7 @@ test("Barrier: a round passes when all parties arrive, with arrival indexes; the
   });
 });
 
-test("Barrier: a cancelled waiter leaves the round, which then needs another arrival", async () => {
+void test("Barrier: a cancelled waiter leaves the round, which then needs another arrival", async () => {
   await run(async () => {
     const barrier = new Barrier(2);
     const a = createTask(() => barrier.wait());
@@ -54,7 +54,7 @@ test("Barrier: a cancelled waiter leaves the round, which then needs another arr
   });
 });
 
-test("Barrier: abort breaks waiters and later waits until reset", async () => {
+void test("Barrier: abort breaks waiters and later waits until reset", async () => {
   await run(async () => {
     const barrier = new Barrier(3);
     const a = createTask(() => barrier.wait());
@@ -71,7 +71,7 @@ test("Barrier: abort breaks waiters and later waits until reset", async () => {
   });
 });
 
-test("Barrier: reset fails the tasks waiting now and leaves the barrier usable", async () => {
+void test("Barrier: reset fails the tasks waiting now and leaves the barrier usable", async () => {
   await run(async () => {
     const barrier = new Barrier(2);
     const a = createTask(() => barrier.wait());

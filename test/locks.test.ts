@@ -47,7 +47,7 @@ function holder(prim: Acquirable, name: string, log: string[]): Task<void> {
 
 // ---- Lock ----
 
-test("Lock: acquire, release, locked() and repr", async () => {
+void test("Lock: acquire, release, locked() and repr", async () => {
   await run(async () => {
     const lock = new Lock();
     assert.equal(lock.locked(), false);
@@ -65,7 +65,7 @@ test("Lock: acquire, release, locked() and repr", async () => {
   });
 });
 
-test("Lock: releasing an unlocked lock throws a clear error", async () => {
+void test("Lock: releasing an unlocked lock throws a clear error", async () => {
   await run(async () => {
     const lock = new Lock();
     assert.throws(() => lock.release(), /unlocked lock/);
@@ -75,7 +75,7 @@ test("Lock: releasing an unlocked lock throws a clear error", async () => {
   });
 });
 
-test("Lock: waiters get the lock in arrival order", async () => {
+void test("Lock: waiters get the lock in arrival order", async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -89,7 +89,7 @@ test("Lock: waiters get the lock in arrival order", async () => {
   });
 });
 
-test("Lock: no barging — a newcomer cannot take the lock from a woken waiter", async () => {
+void test("Lock: no barging — a newcomer cannot take the lock from a woken waiter", async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -104,7 +104,7 @@ test("Lock: no barging — a newcomer cannot take the lock from a woken waiter",
   });
 });
 
-test("Lock: a waiter cancelled in line takes nothing and the next waiter gets the lock", async () => {
+void test("Lock: a waiter cancelled in line takes nothing and the next waiter gets the lock", async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -123,7 +123,7 @@ test("Lock: a waiter cancelled in line takes nothing and the next waiter gets th
   });
 });
 
-test("Lock: woken and cancelled in the same turn passes the lock on (acquire throws CancelledError)", async () => {
+void test("Lock: woken and cancelled in the same turn passes the lock on (acquire throws CancelledError)", async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -151,7 +151,7 @@ test("Lock: woken and cancelled in the same turn passes the lock on (acquire thr
   });
 });
 
-test("Lock: waitFor and timeout around acquire leave the lock consistent", async () => {
+void test("Lock: waitFor and timeout around acquire leave the lock consistent", async () => {
   await run(async () => {
     const lock = new Lock();
     await lock.acquire();
@@ -166,7 +166,7 @@ test("Lock: waitFor and timeout around acquire leave the lock consistent", async
   });
 });
 
-test("Lock: enter() with await using releases on normal exit and on error", async () => {
+void test("Lock: enter() with await using releases on normal exit and on error", async () => {
   await run(async () => {
     const lock = new Lock();
     {
@@ -195,7 +195,7 @@ test("Lock: enter() with await using releases on normal exit and on error", asyn
 
 // ---- Event ----
 
-test("Event: wait blocks until set, wakes every waiter in order; clear resets", async () => {
+void test("Event: wait blocks until set, wakes every waiter in order; clear resets", async () => {
   await run(async () => {
     const event = new Event();
     const log: number[] = [];
@@ -224,7 +224,7 @@ test("Event: wait blocks until set, wakes every waiter in order; clear resets", 
   });
 });
 
-test("Event: a cancelled waiter leaves; the others are still woken", async () => {
+void test("Event: a cancelled waiter leaves; the others are still woken", async () => {
   await run(async () => {
     const event = new Event();
     const a = createTask(() => event.wait());
@@ -239,7 +239,7 @@ test("Event: a cancelled waiter leaves; the others are still woken", async () =>
   });
 });
 
-test("Event: woken then cancelled in the same turn ends cancelled", async () => {
+void test("Event: woken then cancelled in the same turn ends cancelled", async () => {
   await run(async () => {
     const event = new Event();
     const a = createTask(() => event.wait());
@@ -252,7 +252,7 @@ test("Event: woken then cancelled in the same turn ends cancelled", async () => 
 
 // ---- Condition ----
 
-test("Condition: wait and notify need the lock", async () => {
+void test("Condition: wait and notify need the lock", async () => {
   await run(async () => {
     const cond = new Condition();
     await assert.rejects(cond.wait(), /needs the condition's lock/);
@@ -265,7 +265,7 @@ test("Condition: wait and notify need the lock", async () => {
   });
 });
 
-test("Condition: notify(n) wakes n waiters in order, notifyAll the rest; wait returns holding the lock", async () => {
+void test("Condition: notify(n) wakes n waiters in order, notifyAll the rest; wait returns holding the lock", async () => {
   await run(async () => {
     const cond = new Condition();
     const log: string[] = [];
@@ -295,7 +295,7 @@ test("Condition: notify(n) wakes n waiters in order, notifyAll the rest; wait re
   });
 });
 
-test("Condition: waitFor re-checks the predicate after each notification", async () => {
+void test("Condition: waitFor re-checks the predicate after each notification", async () => {
   await run(async () => {
     const cond = new Condition();
     let value = 0;
@@ -313,7 +313,7 @@ test("Condition: waitFor re-checks the predicate after each notification", async
   });
 });
 
-test("Condition: a cancelled wait takes the lock back before throwing", async () => {
+void test("Condition: a cancelled wait takes the lock back before throwing", async () => {
   await run(async () => {
     const cond = new Condition();
     let heldInCatch: boolean | null = null;
@@ -339,7 +339,7 @@ test("Condition: a cancelled wait takes the lock back before throwing", async ()
   });
 });
 
-test("Condition: notified then cancelled in the same turn passes the notification on", async () => {
+void test("Condition: notified then cancelled in the same turn passes the notification on", async () => {
   await run(async () => {
     const cond = new Condition();
     const log: string[] = [];
@@ -363,7 +363,7 @@ test("Condition: notified then cancelled in the same turn passes the notificatio
   });
 });
 
-test("Condition: several conditions can share one lock", async () => {
+void test("Condition: several conditions can share one lock", async () => {
   await run(async () => {
     const lock = new Lock();
     const c1 = new Condition(lock);
@@ -377,14 +377,14 @@ test("Condition: several conditions can share one lock", async () => {
 
 // ---- Semaphore / BoundedSemaphore ----
 
-test("Semaphore: bad initial values are rejected", () => {
+void test("Semaphore: bad initial values are rejected", () => {
   assert.throws(() => new Semaphore(-1), RangeError);
   assert.throws(() => new Semaphore(1.5), TypeError);
   assert.throws(() => new Semaphore("2" as unknown as number), TypeError);
   assert.throws(() => new BoundedSemaphore(-3), /BoundedSemaphore initial value must be >= 0/);
 });
 
-test("Semaphore: permits, FIFO waiters, no barging, repr", async () => {
+void test("Semaphore: permits, FIFO waiters, no barging, repr", async () => {
   await run(async () => {
     const sem = new Semaphore(2);
     assert.equal(String(sem), "<Semaphore [unlocked, value:2]>");
@@ -404,7 +404,7 @@ test("Semaphore: permits, FIFO waiters, no barging, repr", async () => {
   });
 });
 
-test("Semaphore: cancelled waiters take no permit, including woken-then-cancelled ones", async () => {
+void test("Semaphore: cancelled waiters take no permit, including woken-then-cancelled ones", async () => {
   await run(async () => {
     const sem = new Semaphore(0);
     const log: string[] = [];
@@ -424,7 +424,7 @@ test("Semaphore: cancelled waiters take no permit, including woken-then-cancelle
   });
 });
 
-test("Semaphore: enter() releases on exit; BoundedSemaphore refuses extra releases", async () => {
+void test("Semaphore: enter() releases on exit; BoundedSemaphore refuses extra releases", async () => {
   await run(async () => {
     const sem = new BoundedSemaphore(2);
     {

@@ -35,23 +35,46 @@ export class BinaryHeap<T> {
     this.#insert(item, this.#nextRestoredSeq++);
   }
 
-  /** Removes and returns the first item. The caller checks `size` first. */
+  /**
+   * Removes and returns the first item. The caller checks `size` first. If the comparison throws
+   * (items Python could not order), the heap is left exactly as it was.
+   */
   pop(): T {
     const items = this.#items;
     const seqs = this.#seqs;
     const top = items[0] as T;
     const topSeq = seqs[0]!;
-    const lastItem = items.pop() as T;
-    const lastSeq = seqs.pop() as number;
-    if (items.length === 0) return top;
+    const item = items.pop() as T;
+    const seq = seqs.pop() as number;
+    const n = items.length;
+    if (n === 0) return top;
+    // Sift the last item down from the root: children move up into the hole at i.
+    let i = 0;
     try {
-      this.#siftDown(lastItem, lastSeq);
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        const right = child + 1;
+        if (right < n && this.#before(items[right] as T, seqs[right]!, items[child] as T, seqs[child]!)) child = right;
+        if (!this.#before(items[child] as T, seqs[child]!, item, seq)) break;
+        items[i] = items[child] as T;
+        seqs[i] = seqs[child]!;
+        i = child;
+      }
     } catch (error) {
-      // The comparison threw (items Python could not order): keep every item, then report it.
-      items.push(top);
-      seqs.push(topSeq);
+      // Undo: the moved items are the hole's ancestors; move them back down, then restore both ends.
+      for (let pos = i; pos > 0; pos = (pos - 1) >> 1) {
+        items[pos] = items[(pos - 1) >> 1] as T;
+        seqs[pos] = seqs[(pos - 1) >> 1]!;
+      }
+      items[0] = top;
+      seqs[0] = topSeq;
+      items.push(item);
+      seqs.push(seq);
       throw error;
     }
+    items[i] = item;
+    seqs[i] = seq;
     return top;
   }
 
@@ -92,29 +115,6 @@ export class BinaryHeap<T> {
     }
     items[i] = item;
     seqs[i] = seq;
-  }
-
-  #siftDown(item: T, seq: number): void {
-    const items = this.#items;
-    const seqs = this.#seqs;
-    const n = items.length;
-    let i = 0;
-    try {
-      for (;;) {
-        let child = 2 * i + 1;
-        if (child >= n) break;
-        const right = child + 1;
-        if (right < n && this.#before(items[right] as T, seqs[right]!, items[child] as T, seqs[child]!)) child = right;
-        if (!this.#before(items[child] as T, seqs[child]!, item, seq)) break;
-        items[i] = items[child] as T;
-        seqs[i] = seqs[child]!;
-        i = child;
-      }
-    } finally {
-      // Fill the hole even when a comparison throws, so no item is lost.
-      items[i] = item;
-      seqs[i] = seq;
-    }
   }
 }
 
