@@ -87,6 +87,7 @@ export class EventLoop extends AbstractEventLoop {
   #exceptionHandler: ExceptionHandler | null = null;
   #taskFactory: TaskFactory | null = null;
   #defaultExecutor: Executor | null = null;
+  readonly #plainTaskOptions = { loop: this };
 
   constructor() {
     super();
@@ -139,7 +140,7 @@ export class EventLoop extends AbstractEventLoop {
   createTask<T>(fn: () => PromiseLike<T> | T, options: TaskOptions = {}): Task<T> {
     this.#checkClosed();
     if (this.#taskFactory !== null) return this.#taskFactory(this, fn, options);
-    return new Task(fn, { ...options, loop: this });
+    return new Task(fn, options.name === undefined ? this.#plainTaskOptions : { name: options.name, loop: this });
   }
 
   setTaskFactory(factory: TaskFactory | null): void {

@@ -13,8 +13,7 @@
  * @module
  */
 import { CancelledError, InvalidStateError } from "./exceptions.ts";
-import type { AbstractEventLoop } from "./events.ts";
-import { getRunningLoop } from "./events.ts";
+import { AbstractEventLoop, getRunningLoop } from "./events.ts";
 import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 
@@ -61,8 +60,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // True while an exception is set that nobody has looked at.
   #unretrieved = false;
 
-  constructor(options?: { loop?: AbstractEventLoop }) {
-    this.#loop = options?.loop ?? getRunningLoop();
+  /** Binds the future to `options.loop` (or the loop itself, passed directly), else the running loop. */
+  constructor(options?: { loop?: AbstractEventLoop } | AbstractEventLoop) {
+    this.#loop = (options instanceof AbstractEventLoop ? options : options?.loop) ?? getRunningLoop();
   }
 
   getLoop(): AbstractEventLoop {

@@ -5,6 +5,7 @@
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop } from "./events.ts";
 import { Future, isFuture, isThenable, kCancelledError, kObserve } from "./futures.ts";
+import { makeInternalError } from "./internal/context.ts";
 import { Task, ensureFuture } from "./tasks.ts";
 
 /** Something `gather`, `wait` and friends accept: an aiots future or task, or any promise. */
@@ -18,110 +19,104 @@ export interface GatherOptions {
   returnExceptions?: boolean;
 }
 
-/** The future `gather` returns; cancelling it cancels every child. */
-class GatheringFuture<T> extends Future<T> {
-  readonly #children: readonly Future<unknown>[];
-  cancelRequested = false;
+/**
+ * The future `gather` returns; it tracks its children itself.
+ *
+ * How it works: each argument is a slot. A future (or task) slot is watched with a synchronous
+ * observer; a promise slot gets `then` handlers, as `Promise.all` would — no wrapper task, no
+ * wrapper future. Cancelling the gather cancels every future child; a promise child cannot be
+ * interrupted (its own aiots awaits belong to the task that started it, and are cancelled with
+ * that task), so its slot counts as cancelled at once and its later outcome is ignored.
+ */
+class GatheringFuture<T> extends Future<unknown[]> {
+  readonly #awaitables: readonly Awaitable<unknown>[];
+  readonly #returnExceptions: boolean;
+  readonly #results: unknown[];
+  // Invariant: #settled[i] is 1 once slot i has an outcome; #remaining counts the zeros.
+  readonly #settled: Uint8Array;
+  #remaining: number;
+  #cancelRequested = false;
+  #lastCancel: CancelledError | null = null;
 
-  constructor(children: readonly Future<unknown>[], loop: AbstractEventLoop) {
+  constructor(awaitables: readonly Awaitable<unknown>[], returnExceptions: boolean, loop: AbstractEventLoop) {
     super({ loop });
-    this.#children = children;
+    const n = awaitables.length;
+    this.#awaitables = awaitables;
+    this.#returnExceptions = returnExceptions;
+    this.#results = new Array<unknown>(n);
+    this.#settled = new Uint8Array(n);
+    this.#remaining = n;
+    if (n === 0) {
+      this.setResult([]);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const aw = awaitables[i]!;
+      if (isFuture(aw)) {
+        if (aw.getLoop() !== loop) throw new Error(`gather(): ${String(aw)} belongs to a different loop than the other awaitables`);
+        aw[kObserve]((child) => this.#childDone(i, child));
+      } else if (isThenable(aw)) {
+        aw.then(
+          (value) => this.#outcome(i, value, false),
+          (error: unknown) => this.#outcome(i, error === undefined ? new Error("promise rejected with undefined") : error, true),
+        );
+      } else {
+        ensureFuture(aw, loop); // throws the explanatory TypeError
+      }
+    }
   }
 
   override cancel(msg?: string): boolean {
     if (this.done()) return false;
     let cancelledAny = false;
-    for (const child of this.#children) if (child.cancel(msg)) cancelledAny = true;
-    if (cancelledAny) this.cancelRequested = true;
+    for (let i = 0; i < this.#awaitables.length; i++) {
+      if (this.#settled[i] === 1) continue;
+      const aw = this.#awaitables[i]!;
+      if (isFuture(aw)) {
+        if (aw.cancel(msg)) cancelledAny = true;
+      } else {
+        cancelledAny = true;
+        this.#cancelRequested = true;
+        this.#outcome(i, makeInternalError(() => new CancelledError(msg)), true);
+        if (this.done()) return true;
+      }
+    }
+    if (cancelledAny) this.#cancelRequested = true;
     return cancelledAny;
   }
-}
 
-function outcomeOf(child: Future<unknown>): unknown {
-  if (child.cancelled()) return child[kCancelledError]();
-  const error = child.exception();
-  return error !== null ? error : child.result();
-}
-
-/**
- * A child for a promise: a plain future that settles with it. Lighter than the task `ensureFuture`
- * makes, and cancelling it is immediate (a foreign promise cannot be interrupted anyway; its own
- * aiots awaits belong to the task that started it and are cancelled with that task).
- */
-function adoptPromise(promise: PromiseLike<unknown>, loop: AbstractEventLoop): Future<unknown> {
-  const future = new Future<unknown>({ loop });
-  promise.then(
-    (value) => {
-      if (!future.done()) future.setResult(value);
-    },
-    (error: unknown) => {
-      if (future.done()) return;
-      if (error instanceof CancelledError) future.cancel(error.message);
-      else future.setException(error === undefined ? new Error("promise rejected with undefined") : error);
-    },
-  );
-  return future;
-}
-
-function childFor(aw: Awaitable<unknown>, loop: AbstractEventLoop): Future<unknown> {
-  if (isFuture(aw)) {
-    if (aw.getLoop() !== loop) throw new Error(`gather(): ${String(aw)} belongs to a different loop than the other awaitables`);
-    return aw;
+  #childDone(i: number, child: Future<unknown>): void {
+    if (child.cancelled()) this.#outcome(i, child[kCancelledError](), true);
+    else {
+      const error = child.exception();
+      if (error !== null) this.#outcome(i, error, true);
+      else this.#outcome(i, child.result(), false);
+    }
   }
-  if (isThenable(aw)) return adoptPromise(aw, loop);
-  return ensureFuture(aw, loop); // throws the explanatory TypeError
+
+  #outcome(i: number, value: unknown, failed: boolean): void {
+    if (this.#settled[i] === 1 || this.done()) return;
+    this.#settled[i] = 1;
+    this.#remaining -= 1;
+    if (value instanceof CancelledError) this.#lastCancel = value;
+    if (failed && !this.#returnExceptions) {
+      this.setException(value);
+      return;
+    }
+    this.#results[i] = value;
+    if (this.#remaining > 0) return;
+    if (this.#cancelRequested) {
+      // Cancelled from outside while the children finished: report the cancellation (asyncio).
+      this.setException(this.#lastCancel ?? makeInternalError(() => new CancelledError()));
+    } else {
+      this.setResult(this.#results);
+    }
+  }
 }
 
 /** @internal gather on a given loop (used by the runner, whose loop is not running yet). */
 export function gatherOn(loop: AbstractEventLoop, awaitables: readonly Awaitable<unknown>[], returnExceptions: boolean): Future<unknown[]> {
-  const children: Future<unknown>[] = new Array<Future<unknown>>(awaitables.length);
-  // The same awaitable passed twice is one child, as in asyncio.
-  const byInput = new Map<unknown, Future<unknown>>();
-  for (let i = 0; i < awaitables.length; i++) {
-    const aw = awaitables[i]!;
-    let child = byInput.get(aw);
-    if (child === undefined) {
-      child = childFor(aw, loop);
-      byInput.set(aw, child);
-    }
-    children[i] = child;
-  }
-  const distinct = byInput.size;
-  const outer = new GatheringFuture<unknown[]>(children, loop);
-  if (children.length === 0) {
-    outer.setResult([]);
-    return outer;
-  }
-  let finished = 0;
-  const onChildDone = (child: Future<unknown>): void => {
-    finished += 1;
-    if (outer.done()) {
-      if (!child.cancelled()) child.exception(); // mark it retrieved: gather saw it
-      return;
-    }
-    if (!returnExceptions) {
-      if (child.cancelled()) {
-        outer.setException(child[kCancelledError]());
-        return;
-      }
-      const error = child.exception();
-      if (error !== null) {
-        outer.setException(error);
-        return;
-      }
-    }
-    if (finished === distinct) {
-      if (outer.cancelRequested) {
-        // Cancelled from outside while children finished: report cancellation, as asyncio does.
-        const cancelled = children.find((c) => c.cancelled());
-        outer.setException(cancelled !== undefined ? cancelled[kCancelledError]() : new CancelledError());
-      } else {
-        outer.setResult(children.map(outcomeOf));
-      }
-    }
-  };
-  for (const child of byInput.values()) child[kObserve](onChildDone);
-  return outer;
+  return new GatheringFuture(awaitables, returnExceptions, loop);
 }
 
 function splitGatherArgs(args: readonly unknown[]): [readonly Awaitable<unknown>[], boolean] {

@@ -22,16 +22,30 @@ import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 
 let taskCounter = 0;
 
-// Every pending task of each loop (strong references: a pending task is never collected).
-const pendingTasks = new WeakMap<AbstractEventLoop, Set<Task<unknown>>>();
+/**
+ * Every pending task of a loop, as an intrusive doubly linked list through the tasks themselves:
+ * strong references (a pending task is never collected), O(1) to add and remove, no hashing.
+ */
+interface PendingList {
+  head: Task<unknown> | null;
+}
 
-function pendingSet(loop: AbstractEventLoop): Set<Task<unknown>> {
-  let set = pendingTasks.get(loop);
-  if (set === undefined) {
-    set = new Set();
-    pendingTasks.set(loop, set);
+const pendingLists = new WeakMap<AbstractEventLoop, PendingList>();
+
+// The last loop's list, cached: nearly every lookup is for the one running loop.
+let lastLoop: AbstractEventLoop | null = null;
+let lastList: PendingList | null = null;
+
+function pendingList(loop: AbstractEventLoop): PendingList {
+  if (loop === lastLoop) return lastList!;
+  let list = pendingLists.get(loop);
+  if (list === undefined) {
+    list = { head: null };
+    pendingLists.set(loop, list);
   }
-  return set;
+  lastLoop = loop;
+  lastList = list;
+  return list;
 }
 
 // What is left to report about a failed task once the task object itself is gone.
@@ -104,11 +118,14 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   #alsoWaitingOn: Set<Cancellable> | null = null;
   #abort: AbortController | null = null;
   #failure: FailureRecord | null = null;
+  // Links of the loop's pending list (see PendingList). Invariant: set exactly while pending.
+  #prevPending: Task<unknown> | null = null;
+  #nextPending: Task<unknown> | null = null;
   readonly #creationStack: string | undefined;
 
   constructor(fn: () => PromiseLike<T> | T, options: TaskConstructorOptions = {}) {
     const loop = options.loop ?? getRunningLoop();
-    super({ loop });
+    super(loop);
     this.loopRef = loop;
     if (options.name !== undefined && typeof options.name !== "string") {
       throw new TypeError(`Task name must be a string, got ${typeof options.name}`);
@@ -124,7 +141,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     }
     if (typeof fn !== "function") throw new TypeError(describeNotFunction("Task", fn));
     this.#fn = fn;
-    pendingSet(loop).add(this as Task<unknown>);
+    this.#linkPending(pendingList(loop));
     if (options.adopt !== undefined) {
       this.#started = true;
       this.#adopt(options.adopt as PromiseLike<T>);
@@ -133,6 +150,41 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     } else {
       loop[kScheduleRunnable](this);
     }
+  }
+
+  /** @internal the pending tasks of `loop`, oldest first. */
+  static pendingOf(loop: AbstractEventLoop): Task<unknown>[] {
+    const out: Task<unknown>[] = [];
+    for (let t = pendingList(loop).head; t !== null; t = t.#nextPending) out.push(t);
+    return out.reverse();
+  }
+
+  /** @internal forgets every pending task of `loop` (it is closing). */
+  static dropPending(loop: AbstractEventLoop): void {
+    const list = pendingList(loop);
+    for (let t = list.head; t !== null; ) {
+      const next = t.#nextPending;
+      t.#prevPending = t.#nextPending = null;
+      t = next;
+    }
+    list.head = null;
+  }
+
+  #linkPending(list: PendingList): void {
+    const head = list.head;
+    this.#nextPending = head;
+    if (head !== null) head.#prevPending = this as Task<unknown>;
+    list.head = this as Task<unknown>;
+  }
+
+  #unlinkPending(list: PendingList): void {
+    const prev = this.#prevPending;
+    const next = this.#nextPending;
+    if (prev === null && list.head !== (this as Task<unknown>)) return; // not linked
+    if (prev !== null) prev.#nextPending = next;
+    else list.head = next;
+    if (next !== null) next.#prevPending = prev;
+    this.#prevPending = this.#nextPending = null;
   }
 
   /** @internal builds a finished stand-in for a collected task, for its "never retrieved" report. */
@@ -362,7 +414,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   #finishing(): void {
     this.#waitingOn = null;
     this.#alsoWaitingOn = null;
-    pendingTasks.get(this.loopRef)?.delete(this as Task<unknown>);
+    this.#unlinkPending(pendingList(this.loopRef));
   }
 
   #trackFailure(exception: unknown): void {
@@ -422,18 +474,15 @@ export function currentTask(): Task<unknown> | null {
 /** The set of pending tasks of `loop` (default: the running loop). */
 export function allTasks(loop?: AbstractEventLoop): Set<Task<unknown>> {
   const target = loop ?? getRunningLoop();
-  return new Set(pendingTasks.get(target));
+  return new Set(Task.pendingOf(target));
 }
 
 /** @internal reports, at loop close, tasks left pending and failures nobody retrieved. */
 export function reportAbandonedTasks(loop: AbstractEventLoop): void {
-  const pending = pendingTasks.get(loop);
-  if (pending !== undefined) {
-    for (const task of pending) {
-      loop.callExceptionHandler({ message: "Task was destroyed but it is pending!", task });
-    }
-    pending.clear();
+  for (const task of Task.pendingOf(loop)) {
+    loop.callExceptionHandler({ message: "Task was destroyed but it is pending!", task });
   }
+  Task.dropPending(loop);
   for (const record of [...unretrieved]) {
     if (record.loop !== loop) continue;
     const task = record.ref.deref();
