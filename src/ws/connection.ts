@@ -252,17 +252,17 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /** Receives messages until the connection closes: quietly after 1000/1001, with `ConnectionClosedError` otherwise. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
-    for (;;) {
-      let message: Message;
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    // A plain iterator object rather than an async generator: one promise per message, not three.
+    const next = async (): Promise<IteratorResult<Message>> => {
       try {
-        message = await this.recv();
+        return { value: await this.recv(), done: false };
       } catch (error) {
-        if (error instanceof ConnectionClosedOK) return;
+        if (error instanceof ConnectionClosedOK) return { value: undefined, done: true };
         throw error;
       }
-      yield message;
-    }
+    };
+    return { next };
   }
 
   /** `await using ws = await connect(url)` closes with 1000 at the end of the block. */
