@@ -100,7 +100,7 @@ export class EventLoop extends AbstractEventLoop {
   callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
     this.#checkClosed();
     checkCallback("callSoon()", callback);
-    const handle = new Handle(callback as (...a: never[]) => unknown, args, this);
+    const handle = new Handle(callback, args, this);
     this.#push(handle);
     return handle;
   }
@@ -119,7 +119,7 @@ export class EventLoop extends AbstractEventLoop {
     this.#checkClosed();
     checkWhen("callAt()", when);
     checkCallback("callAt()", callback);
-    const handle = new TimerHandle(when, callback as (...a: never[]) => unknown, args, this);
+    const handle = new TimerHandle(when, callback, args, this);
     this.#timers.push(handle);
     if (this.#running && when < this.#wakeupWhen) this.#armWakeup();
     return handle;
@@ -373,7 +373,7 @@ export class EventLoop extends AbstractEventLoop {
 
   // --- subprocesses, signals, executors: added below by their modules ---
   runInExecutor<A extends unknown[], R>(executor: Executor | null, job: Job<A, R>, ...args: A): Future<Awaited<R>> {
-    return runInExecutor(this, executor, job as Job<never[], unknown>, args) as Future<Awaited<R>>;
+    return runInExecutor(this, executor, job, args) as Future<Awaited<R>>;
   }
 
   subprocessExec<P extends SubprocessProtocol>(

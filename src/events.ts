@@ -248,9 +248,11 @@ export abstract class AbstractEventLoop implements AsyncDisposable {
   /** Schedules a runnable for the next iteration without allocating a `Handle`. */
   abstract [kScheduleRunnable](runnable: Runnable): void;
 
-  async [Symbol.asyncDispose](): Promise<void> {
+  /** Closes the loop (`await using loop = newEventLoop()`); a running loop is asked to stop first. */
+  [Symbol.asyncDispose](): Promise<void> {
     if (this.isRunning()) this.stop();
-    if (!this.isClosed() && !this.isRunning()) this.close();
+    else if (!this.isClosed()) this.close();
+    return Promise.resolve();
   }
 }
 

@@ -85,6 +85,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this.#state === FINISHED) {
       if (this.#exception !== undefined) {
         this.markRetrieved();
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- a future carries whatever was thrown
         throw this.#exception;
       }
       return this.#result as T;
@@ -257,7 +258,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   [kObserve](observer: (future: Future<T>) => void): void {
     if (this.#state !== PENDING) observer(this);
-    else (this.#observers ??= []).push(observer as (future: never) => void);
+    else (this.#observers ??= []).push(observer);
   }
 
   #addAwaiter(task: AwaitingTask): void {
@@ -271,12 +272,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #nativePromise(): Promise<T> {
     if (this.#promise !== undefined) return this.#promise;
     if (this.#state === FINISHED) {
-      this.#promise = this.#exception !== undefined ? Promise.reject(this.#exception) : Promise.resolve(this.#result as T);
+      this.#promise =
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a future carries whatever was thrown
+        this.#exception !== undefined ? Promise.reject(this.#exception) : Promise.resolve(this.#result as T);
     } else if (this.#state === CANCELLED) {
       this.#promise = Promise.reject(this.makeCancelledError());
     } else {
       this.#promise = new Promise<T>((resolve, reject) => {
-        this.#resolve = resolve as (value: never) => void;
+        this.#resolve = resolve;
         this.#reject = reject;
       });
     }

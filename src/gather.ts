@@ -28,7 +28,7 @@ export interface GatherOptions {
  * interrupted (its own aiots awaits belong to the task that started it, and are cancelled with
  * that task), so its slot counts as cancelled at once and its later outcome is ignored.
  */
-class GatheringFuture<T> extends Future<unknown[]> {
+class GatheringFuture extends Future<unknown[]> {
   readonly #awaitables: readonly Awaitable<unknown>[];
   readonly #returnExceptions: boolean;
   readonly #results: unknown[];
@@ -149,9 +149,9 @@ function splitGatherArgs(args: readonly unknown[]): [readonly Awaitable<unknown>
  * });
  * ```
  */
+export function gather<const A extends readonly unknown[]>(awaitables: A, options: GatherOptions & { returnExceptions: true }): Future<Outcomes<A>>;
+export function gather<const A extends readonly unknown[]>(awaitables: A, options?: GatherOptions): Future<Results<A>>;
 export function gather<A extends readonly unknown[]>(...awaitables: A): Future<Results<A>>;
-export function gather<A extends readonly unknown[]>(awaitables: A, options: GatherOptions & { returnExceptions: true }): Future<Outcomes<A>>;
-export function gather<A extends readonly unknown[]>(awaitables: A, options?: GatherOptions): Future<Results<A>>;
 export function gather(...args: unknown[]): Future<unknown[]> {
   const [awaitables, returnExceptions] = splitGatherArgs(args);
   const loop = awaitables.find(isFuture)?.getLoop() ?? getRunningLoop();

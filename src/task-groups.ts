@@ -56,7 +56,7 @@ export class TaskGroup {
     if (this.#exiting && this.#tasks.size === 0) throw new Error(`${this} is finished`);
     if (this.#aborting) throw new Error(`${this} is shutting down`);
     const task = this.#loop!.createTask(fn, options);
-    this.#tasks.add(task as Task<unknown>);
+    this.#tasks.add(task);
     task.addDoneCallback(this.#onTaskDone as (t: Future<T>) => void);
     // An eager task may have cancelled the group before joining it.
     if (this.#aborting && !task.done()) task.cancel();

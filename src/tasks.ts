@@ -173,8 +173,8 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   #linkPending(list: PendingList): void {
     const head = list.head;
     this.#nextPending = head;
-    if (head !== null) head.#prevPending = this as Task<unknown>;
-    list.head = this as Task<unknown>;
+    if (head !== null) head.#prevPending = this;
+    list.head = this;
   }
 
   #unlinkPending(list: PendingList): void {
@@ -307,7 +307,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       );
     } else if (isThenable(out)) {
       // An aiots future returned by the function is awaited as the task's own wait.
-      taskStorage.run(this, () => this.#adopt(out as PromiseLike<T>));
+      taskStorage.run(this, () => this.#adopt(out));
     } else {
       this.#succeed(out);
     }
@@ -426,7 +426,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       name: this.getName(),
       exception,
       creationStack: this.#creationStack,
-      ref: new WeakRef(this as Task<unknown>),
+      ref: new WeakRef(this),
     };
     this.#failure = record;
     unretrieved.add(record);
@@ -510,7 +510,7 @@ export function ensureFuture<T>(awaitable: Future<T> | PromiseLike<T>, loop?: Ab
     if (loop !== undefined && awaitable.getLoop() !== loop) {
       throw new Error(`ensureFuture(): ${String(awaitable)} belongs to a different loop than the one given`);
     }
-    return awaitable as Future<T>;
+    return awaitable;
   }
   if (isThenable(awaitable)) {
     return new Task<T>(() => awaitable, { loop: loop ?? getRunningLoop(), adopt: awaitable });

@@ -168,7 +168,7 @@ export async function waitFor<T>(awaitable: Awaitable<T>, timeoutSeconds: number
     throw new TypeError("waitFor() takes a future, task or promise, not a function: call it (waitFor(work(), 5))");
   }
   if (timeoutSeconds !== null && timeoutSeconds <= 0 && isFuture(awaitable) && awaitable.done()) {
-    return awaitable.result() as T;
+    return awaitable.result();
   }
   return timeout(timeoutSeconds, () => awaitable);
 }

@@ -149,7 +149,7 @@ test("exception handler: custom handler gets context; default writes to stderr; 
     process.stderr.write = ((chunk: string) => {
       written.push(String(chunk));
       return true;
-    }) as typeof process.stderr.write;
+    });
     try {
       loop.setExceptionHandler(() => {
         throw new Error("handler broke");

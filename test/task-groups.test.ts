@@ -53,7 +53,7 @@ test("a failing child cancels its siblings and the body; the group throws an Exc
       }),
     );
     assert.ok(error instanceof ExceptionGroup);
-    assert.deepEqual((error as ExceptionGroup).exceptions, [boom]);
+    assert.deepEqual((error).exceptions, [boom]);
     assert.deepEqual(log.sort(), ["body CancelledError", "sibling cancelled"]);
     assert.equal(currentTask()!.cancelling(), 0, "the group took back the cancel it made");
     await sleep(1); // the parent task goes on normally
@@ -76,7 +76,7 @@ test("errors of several children and of the body are all collected", async () =>
       }),
     );
     assert.ok(error instanceof ExceptionGroup);
-    const messages = (error as ExceptionGroup).exceptions.map((e) => (e as Error).message).sort();
+    const messages = (error).exceptions.map((e) => (e as Error).message).sort();
     // The body's error aborts the group at once: the children are cancelled before they fail.
     assert.deepEqual(messages, ["body"]);
   }, virtual);
@@ -113,9 +113,9 @@ test("nested task groups: an inner failure propagates as a nested ExceptionGroup
       }),
     );
     assert.ok(error instanceof ExceptionGroup);
-    const nested = (error as ExceptionGroup).exceptions[0];
+    const nested = (error).exceptions[0];
     assert.ok(nested instanceof ExceptionGroup);
-    assert.equal(((nested as ExceptionGroup).exceptions[0] as Error).message, "deep");
+    assert.equal(((nested).exceptions[0] as Error).message, "deep");
   }, virtual);
 });
 

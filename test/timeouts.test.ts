@@ -21,7 +21,7 @@ test("timeout() expires: the body is cancelled at its await and TimeoutError is 
       }),
     );
     assert.ok(error instanceof TimeoutError);
-    assert.ok((error as Error).cause instanceof CancelledError);
+    assert.ok((error).cause instanceof CancelledError);
     assert.deepEqual(log, ["body finally at 3600"]);
     assert.equal(currentTask()!.cancelling(), 0, "the timeout took its own cancel back");
     await sleep(1); // the task goes on normally

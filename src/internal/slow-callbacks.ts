@@ -36,8 +36,8 @@ export class SlowCallbackMonitor {
       if (--this.#depth === 0) this.#check(performance.now() - this.#startedAt, currentAwaitingTask());
     });
     this.#stopHooks = () => {
-      stopBefore();
-      stopAfter();
+      (stopBefore as () => void)();
+      (stopAfter as () => void)();
     };
   }
 
