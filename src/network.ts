@@ -17,7 +17,7 @@ import type { StreamProtocol } from "./protocols.ts";
 import { Server } from "./servers.ts";
 import { SocketTransport } from "./socket-transport.ts";
 import type { ExtraInfo, Transport } from "./transports.ts";
-import { upgradeToTls, type SslOption } from "./internal/tls-upgrade.ts";
+import { tlsOptions, upgradeToTls, type SslOption } from "./internal/tls-upgrade.ts";
 import { waitEvent } from "./internal/wait-event.ts";
 
 export type { SslOption } from "./internal/tls-upgrade.ts";
@@ -219,9 +219,10 @@ function acceptor<P extends StreamProtocol>(
   options: { ssl?: SslOption | null; sslHandshakeTimeout?: number | null; unixPath?: string },
   getServer: () => Server,
 ): (socket: net.Socket) => void {
-  const ssl = options.ssl;
+  // Built once per server: a SecureContext per connection would cost a handshake's worth of CPU.
+  const ssl = options.ssl === undefined || options.ssl === null || options.ssl === false ? null : tlsOptions(options.ssl, true);
   const extra = options.unixPath === undefined ? {} : { sockname: options.unixPath, peername: "" };
-  if (ssl === undefined || ssl === null || ssl === false) {
+  if (ssl === null) {
     return (socket) => {
       let protocol: P;
       try {
@@ -266,6 +267,8 @@ export async function createServer<P extends StreamProtocol>(
   options: ServerCreateOptions = {},
 ): Promise<Server> {
   if (typeof protocolFactory !== "function") throw new TypeError(`createServer() takes a protocol factory, got ${typeof protocolFactory}`);
+  const tlsOn = options.ssl !== undefined && options.ssl !== null && options.ssl !== false;
+  if (tlsOn) tlsOptions(options.ssl!, true); // fail before listening
   const netServers: net.Server[] = [];
   if (options.sock) {
     if ((host ?? null) !== null || (port ?? null) !== null) throw new TypeError("createServer(): pass host and port as null when sock is given");
