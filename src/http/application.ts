@@ -11,6 +11,7 @@ import { getRunningLoop } from "../events.ts";
 import { CancelledError } from "../exceptions.ts";
 import { waitFuture } from "../internal/foreign.ts";
 import { inspectSymbol } from "../internal/inspect.ts";
+import { isThenable } from "../futures.ts";
 import { Channels } from "../ws/channels.ts";
 import type { WebSocketHandler, WebSocketRouteOptions } from "../ws/server.ts";
 import { HttpError } from "./errors.ts";
@@ -154,9 +155,19 @@ export class Application {
    * Routes `request` through the middleware to its handler and returns the response.
    * @throws {HttpError} for 404/405 and whatever the handler throws.
    */
-  dispatch(request: Request): Promise<Response> {
+  async dispatch(request: Request): Promise<Response> {
+    return this.handle(request);
+  }
+
+  /**
+   * `dispatch()` without the promise when the work is synchronous: a handler that returns a
+   * response at once (no middleware) gives the response itself, so the server can write it in the
+   * same turn. @internal
+   * @throws as `dispatch()`.
+   */
+  handle(request: Request): Response | Promise<Response> {
     if (this.#middleware.length === 0) return this.#callRoute(request);
-    let next = (req: Request): Promise<Response> => this.#callRoute(req);
+    let next = async (req: Request): Promise<Response> => this.#callRoute(req);
     for (let i = this.#middleware.length - 1; i >= 0; i--) {
       const middleware = this.#middleware[i]!;
       const inner = next;
@@ -239,7 +250,7 @@ export class Application {
     return this.toString();
   }
 
-  async #callRoute(request: Request): Promise<Response> {
+  #callRoute(request: Request): Response | Promise<Response> {
     const found = this.router.resolve(request.method, request.path);
     if (found.kind === "not-found") throw new HttpError(404, `no route for ${request.path}`);
     if (found.kind === "method-not-allowed") {
@@ -248,7 +259,10 @@ export class Application {
       });
     }
     request.params = found.params;
-    return checkResponse(await found.handler(request), "handler");
+    const result = found.handler(request);
+    if (result instanceof Response) return result;
+    if (isThenable(result)) return Promise.resolve(result).then((value) => checkResponse(value, "handler"));
+    return checkResponse(result, "handler");
   }
 }
 

@@ -39,8 +39,7 @@ export class Request {
   readonly headers: IncomingHttpHeaders;
   /** Values of the route's `:name` segments. */
   params: Record<string, string> = {};
-  /** Free-form per-request storage for middleware (aiohttp's `request[key]`). */
-  readonly state: Map<string, unknown> = new Map();
+  #state: Map<string, unknown> | null = null;
   /** The Node request this wraps, for what aiots does not cover. */
   readonly raw: IncomingMessage;
   readonly #maxBodySize: number;
@@ -56,6 +55,11 @@ export class Request {
     this.path = path.includes("%") ? safeDecode(path) : path;
     this.headers = raw.headers;
     this.#maxBodySize = maxBodySize;
+  }
+
+  /** Free-form per-request storage for middleware (aiohttp's `request[key]`). */
+  get state(): Map<string, unknown> {
+    return (this.#state ??= new Map());
   }
 
   /** The query string's parameters. */

@@ -26,7 +26,7 @@ import { handleUpgrade } from "../ws/server.ts";
 import type { Application } from "./application.ts";
 import { HttpError } from "./errors.ts";
 import { Request } from "./request.ts";
-import { isAsyncIterable, text, type Response } from "./responses.ts";
+import { Response, isAsyncIterable, text } from "./responses.ts";
 
 /** Options of `app.serve()`. */
 export interface ServeOptions {
@@ -113,22 +113,44 @@ export class HttpServer extends Server {
     // Started eagerly (asyncio's eager_task_factory): a handler that answers without waiting
     // writes its response in this very callback, with no extra loop iteration per request.
     const task = new Task(() => this.#handle(req, res), { loop: this.getLoop(), eagerStart: true, name: "http-request" });
-    // Most requests are answered during the eager start; only the others need tracking.
-    if (!task.done()) this.#track(task);
+    // Most requests are answered during the eager start; only the others need tracking and
+    // cancelling when their client goes away.
+    if (task.done()) return;
+    this.#track(task);
     res.once("close", () => {
       if (!res.writableFinished) task.cancel("the client disconnected before the response was sent");
     });
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Synchronous when the handler answers at once (the common case), a promise otherwise.
+  #handle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     const request = new Request(req, this.#app.options.maxBodySize);
+    let outcome: Response | Promise<Response>;
+    try {
+      outcome = this.#app.handle(request);
+    } catch (error) {
+      outcome = this.#errorResponse(error, request);
+    }
+    if (!(outcome instanceof Response)) return this.#finish(outcome, res, request);
+    if (this.#shutdown === null && !isAsyncIterable(outcome.body)) {
+      writeResponse(res, outcome);
+      return undefined;
+    }
+    return this.#send(res, outcome, request);
+  }
+
+  async #finish(pending: Promise<Response>, res: ServerResponse, request: Request): Promise<void> {
     let response: Response;
     try {
-      response = await this.#app.dispatch(request);
+      response = await pending;
     } catch (error) {
       if (error instanceof CancelledError) throw error;
       response = this.#errorResponse(error, request);
     }
+    await this.#send(res, response, request);
+  }
+
+  async #send(res: ServerResponse, response: Response, request: Request): Promise<void> {
     if (this.#shutdown !== null) response.headers.connection = "close";
     try {
       if (isAsyncIterable(response.body)) await streamResponse(res, response);
@@ -141,6 +163,7 @@ export class HttpServer extends Server {
   }
 
   #errorResponse(error: unknown, request: Request): Response {
+    if (error instanceof CancelledError) throw error;
     if (error instanceof HttpError) return text(error.message, { status: error.status, headers: error.headers });
     this.getLoop().callExceptionHandler({
       message: `error handling request ${request.method} ${request.path}`,
