@@ -16,6 +16,7 @@ import { CancelledError, InvalidStateError } from "./exceptions.ts";
 import { AbstractEventLoop, getRunningLoop } from "./events.ts";
 import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
+import { kAwaiters } from "./internal/awaited-by.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
@@ -259,6 +260,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   [kObserve](observer: (future: Future<T>) => void): void {
     if (this.#state !== PENDING) observer(this);
     else (this.#observers ??= []).push(observer);
+  }
+
+  /** @internal the tasks suspended on this future now (for call graphs). */
+  [kAwaiters](): AwaitingTask[] {
+    const awaiters = this.#awaiters;
+    return awaiters === null ? [] : Array.isArray(awaiters) ? [...awaiters] : [awaiters];
   }
 
   #addAwaiter(task: AwaitingTask): void {

@@ -5,6 +5,7 @@
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop } from "./events.ts";
 import { Future, isFuture, isThenable, kCancelledError, kObserve } from "./futures.ts";
+import { registerWaitsOn } from "./internal/awaited-by.ts";
 import { makeInternalError } from "./internal/context.ts";
 import { Task, ensureFuture } from "./tasks.ts";
 
@@ -46,6 +47,7 @@ class GatheringFuture extends Future<unknown[]> {
     this.#results = new Array<unknown>(n);
     this.#settled = new Uint8Array(n);
     this.#remaining = n;
+    registerWaitsOn(this, awaitables);
     if (n === 0) {
       this.setResult([]);
       return;
@@ -180,6 +182,7 @@ export function shield<T>(awaitable: Awaitable<T> | (() => PromiseLike<T>)): Fut
     typeof awaitable === "function" && !isFuture(awaitable) ? new Task(awaitable) : ensureFuture(awaitable as Awaitable<T>);
   if (inner.done()) return inner;
   const outer = new Future<T>({ loop: inner.getLoop() });
+  registerWaitsOn(outer, [inner]);
   shieldedInner.add(inner);
   const onInnerDone = (): void => {
     shieldedInner.delete(inner);

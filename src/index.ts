@@ -10,6 +10,7 @@ export { gather, shield, type Awaitable, type GatherOptions } from "./gather.ts"
 export { wait, asCompleted, AsCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ReturnWhen, type WaitOptions } from "./wait.ts";
 export { timeout, timeoutAt, Timeout, waitFor } from "./timeouts.ts";
 export { taskGroup, TaskGroup } from "./task-groups.ts";
+export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./graph.ts";
 export { Lock, Event, Condition, Semaphore, BoundedSemaphore } from "./locks.ts";
 export { Barrier } from "./barrier.ts";
 export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, type PriorityQueueOptions } from "./queues.ts";

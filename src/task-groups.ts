@@ -11,6 +11,7 @@
 import { CancelledError, ExceptionGroup } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop, type TaskOptions } from "./events.ts";
 import type { Future } from "./futures.ts";
+import { addAwaitedBy } from "./internal/awaited-by.ts";
 import { inspectSymbol } from "./internal/inspect.ts";
 import { currentTask, type Task } from "./tasks.ts";
 
@@ -56,6 +57,7 @@ export class TaskGroup {
     if (this.#exiting && this.#tasks.size === 0) throw new Error(`${this} is finished`);
     if (this.#aborting) throw new Error(`${this} is shutting down`);
     const task = this.#loop!.createTask(fn, options);
+    addAwaitedBy(task, this.#parent);
     this.#tasks.add(task);
     task.addDoneCallback(this.#onTaskDone as (t: Future<T>) => void);
     // An eager task may have cancelled the group before joining it.

@@ -19,6 +19,9 @@ import { Future, isFuture, isThenable } from "./futures.ts";
 import { currentAwaitingTask, makeInternalError, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
 import { callbackName } from "./internal/inspect.ts";
 import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
+import { kWaitingOn } from "./internal/awaited-by.ts";
+import { noteSuspended, tracking as awaitSites } from "./internal/await-sites.ts";
+import { taskChannelsActive, taskCreated } from "./internal/diagnostics.ts";
 
 let taskCounter = 0;
 
@@ -142,6 +145,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     if (typeof fn !== "function") throw new TypeError(describeNotFunction("Task", fn));
     this.#fn = fn;
     this.#linkPending(pendingList(loop));
+    if (taskChannelsActive()) taskCreated(this);
     if (options.adopt !== undefined) {
       this.#started = true;
       this.#adopt(options.adopt as PromiseLike<T>);
@@ -315,6 +319,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   /** @internal the task starts awaiting `future` (called from `Future.then`). */
   suspendOn(future: Cancellable): void {
+    if (awaitSites.on) noteSuspended(this);
     this.#cancelInFlight = false;
     if (this.#mustCancel && future.cancel(this.#cancelMessage)) {
       this.#mustCancel = false;
@@ -323,6 +328,13 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     if (future.done()) return;
     if (this.#waitingOn === null) this.#waitingOn = future;
     else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
+  }
+
+  /** @internal the futures this task is suspended on now (for call graphs). */
+  [kWaitingOn](): Cancellable[] {
+    const out = this.#waitingOn === null ? [] : [this.#waitingOn];
+    if (this.#alsoWaitingOn !== null) out.push(...this.#alsoWaitingOn);
+    return out;
   }
 
   /** @internal a future this task awaited has settled. */

@@ -12,6 +12,8 @@ import { performance } from "node:perf_hooks";
 import type { AbstractEventLoop } from "../events.ts";
 import { currentAwaitingTask, type AwaitingTask } from "./context.ts";
 import type { Runnable } from "./runnable.ts";
+import { startAwaitSites, stopAwaitSites } from "./await-sites.ts";
+import { slowCallbackChannel } from "./diagnostics.ts";
 
 interface StackAware {
   getCreationStack?(): string | undefined;
@@ -28,6 +30,7 @@ export class SlowCallbackMonitor {
   }
 
   start(): void {
+    startAwaitSites();
     const stopBefore = promiseHooks.onBefore(() => {
       if (this.#depth++ === 0) this.#startedAt = performance.now();
     });
@@ -42,6 +45,7 @@ export class SlowCallbackMonitor {
   }
 
   stop(): void {
+    if (this.#stopHooks !== null) stopAwaitSites();
     this.#stopHooks?.();
     this.#stopHooks = null;
   }
@@ -60,6 +64,7 @@ export class SlowCallbackMonitor {
     if (seconds < this.#loop.slowCallbackDuration) return;
     const stack = (culprit as StackAware | undefined)?.getCreationStack?.();
     const what = culprit === undefined ? "code outside any task" : String(culprit);
+    if (slowCallbackChannel.hasSubscribers) slowCallbackChannel.publish({ loop: this.#loop, task: culprit, duration: seconds });
     this.#loop.callExceptionHandler({
       message: `Executing ${what} took ${seconds.toFixed(3)} seconds${stack === undefined ? "" : `\ncreated at:\n${stack}`}`,
       slowCallback: true,
