@@ -7,6 +7,7 @@
  * HEAD falls back to a GET route (Node drops the body).
  * @module
  */
+import { inspectSymbol } from "../internal/inspect.ts";
 
 /** A compiled route: method, pattern segments and the value it leads to. */
 interface Route<H> {
@@ -93,6 +94,10 @@ export class Router<H> {
   /** The routes, as `METHOD pattern` strings. */
   toString(): string {
     return `<Router ${this.#routes.map((r) => `${r.method} ${r.pattern}`).join(", ")}>`;
+  }
+
+  [inspectSymbol](): string {
+    return this.toString();
   }
 }
 

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { connect as netConnect, type AddressInfo, type Socket } from "node:net";
+import { createInterface } from "node:readline";
 import { CancelledError, TimeoutError, createTask, gather, run, sleep } from "../../src/index.ts";
 import { ClientConnectionError, ClientResponseError, ClientSession } from "../../src/http/index.ts";
 import { rejection } from "../helpers.ts";
@@ -234,4 +236,27 @@ void test("connection errors, bad URLs and a closed session give clear errors", 
     assert.equal(session.closed, true);
     await assert.rejects(session.get(deadUrl), /closed/);
   });
+});
+
+void test("timeouts: connect raises TimeoutError when the server never accepts", async () => {
+  // A Python socket listening with backlog 0 that never accepts: once its accept queue is full,
+  // the kernel drops further SYNs, so a new connection hangs in the handshake.
+  const listener = spawn("/usr/bin/python3", ["-c", "import socket,sys,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const fillers: Socket[] = [];
+  try {
+    const port = await new Promise<number>((resolve) => createInterface({ input: listener.stdout }).once("line", (line) => resolve(Number(line))));
+    for (let i = 0; i < 4; i++) fillers.push(netConnect(port, "127.0.0.1").on("error", () => {}));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await run(async () => {
+      await using session = new ClientSession({ timeout: { connect: 0.2 } });
+      const error = await rejection(session.get(`http://127.0.0.1:${port}/`));
+      assert.ok(error instanceof TimeoutError, String(error));
+      assert.match(error.message, /connect timeout/);
+    });
+  } finally {
+    for (const socket of fillers) socket.destroy();
+    listener.kill("SIGKILL");
+  }
 });
