@@ -33,8 +33,8 @@ import type { BaseProtocol, DatagramProtocol, Protocol, StreamProtocol } from ".
 import type { Server } from "./servers.ts";
 import type { DatagramTransport, ReadTransport, Transport, WriteTransport } from "./transports.ts";
 import type { SubprocessProtocol } from "./protocols.ts";
-import { addSignalHandler, removeSignalHandler } from "./signals.ts";
-import { subprocessExec, subprocessShell, type ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
+import { addSignalHandler, removeAllSignalHandlers, removeSignalHandler } from "./signals.ts";
+import { closeSubprocessTransports, subprocessExec, subprocessShell, type ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
 
 /** Callbacks run before the loop lets libuv poll for I/O again (see the module note). */
 export const IO_BUDGET = 512;
@@ -215,6 +215,9 @@ export class EventLoop extends AbstractEventLoop {
     this.#ready.clear();
     for (const timer of this.#timers.clear()) timer.unscheduled();
     reportAbandonedTasks(this);
+    // Children and signal handlers must not outlive the loop that owns them.
+    closeSubprocessTransports(this);
+    removeAllSignalHandlers(this);
     const executor = this.#defaultExecutor;
     this.#defaultExecutor = null;
     if (executor !== null) void Promise.resolve(executor.shutdown(false)).catch((exception: unknown) => {

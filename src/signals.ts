@@ -6,8 +6,8 @@
  * the listener schedules the callback with `callSoon`, so it runs as an ordinary loop callback.
  * Adding a handler for a signal replaces the loop's previous handler for it; removing the last one
  * removes the Node listener, which gives the signal back to Node's default behaviour (or to other
- * listeners). A listener that outlives its loop (the loop was closed with handlers still installed)
- * removes itself on the next signal and re-raises it, so the signal is not swallowed.
+ * listeners). Closing the loop removes its handlers; should a listener still see its signal after
+ * the loop closed, it removes itself and re-raises the signal, so the signal is never swallowed.
  * @module
  */
 import type { AbstractEventLoop, Handle } from "./events.ts";

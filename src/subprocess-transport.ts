@@ -47,6 +47,27 @@ export interface SubprocessOptions {
 
 type ProtocolFactory<P> = () => P;
 
+// Transports whose child may still run, per loop. Closing the loop kills those children (asyncio's
+// transports do it when collected), so a forgotten child can neither outlive the program's loop
+// nor keep Node alive through its handles.
+const liveTransports = new WeakMap<AbstractEventLoop, Set<ChildProcessTransport>>();
+
+/**
+ * Called by `loop.close()`: closes the subprocess transports still open, killing their children.
+ * In debug mode each one is reported, as asyncio's ResourceWarning("unclosed transport").
+ */
+export function closeSubprocessTransports(loop: AbstractEventLoop): void {
+  const live = liveTransports.get(loop);
+  if (live === undefined) return;
+  liveTransports.delete(loop);
+  for (const transport of live) {
+    if (loop.getDebug() && transport.getReturncode() === null && !transport.isClosing()) {
+      loop.callExceptionHandler({ message: `${String(transport)} was still running when its loop closed: killed it (await proc.wait(), or use await using)` });
+    }
+    transport.close();
+  }
+}
+
 /** The body of `loop.subprocessExec`. */
 export async function subprocessExec<P extends SubprocessProtocol>(
   loop: AbstractEventLoop,
@@ -259,6 +280,9 @@ export class ChildProcessTransport extends SubprocessTransport {
   /** @internal Called once Node reports the spawn: the protocol learns of the transport, pipes start. */
   connected(): void {
     const child = this.#child;
+    let live = liveTransports.get(this.loop);
+    if (live === undefined) liveTransports.set(this.loop, (live = new Set()));
+    live.add(this);
     if (child.stdin !== null) this.#pipes.set(0, new WritePipeTransport(this.loop, child.stdin, new PipeProtocol(this, 0)));
     if (child.stdout !== null) this.#pipes.set(1, new ReadPipeTransport(this.loop, child.stdout, new PipeProtocol(this, 1)));
     if (child.stderr !== null) this.#pipes.set(2, new ReadPipeTransport(this.loop, child.stderr, new PipeProtocol(this, 2)));
@@ -368,6 +392,7 @@ export class ChildProcessTransport extends SubprocessTransport {
     if (this.#finished || !this.#connected || this.#returncode === null) return;
     if (this.#lostPipes.size < this.#pipes.size) return;
     this.#finished = true;
+    liveTransports.get(this.loop)?.delete(this);
     this.#call(() => {
       try {
         this.#protocol.connectionLost(null);

@@ -15,6 +15,7 @@ import {
   createSubprocessShell,
   createTask,
   gather,
+  getRunningLoop,
   run,
   sleep,
 } from "../src/index.ts";
@@ -250,4 +251,22 @@ void test("shell commands run through /bin/sh; Process has a readable repr", asy
     assert.equal(String(proc), `<Process ${proc.pid} returncode=0>`);
     await assert.rejects(createSubprocessShell(""), /non-empty string/);
   });
+});
+
+void test("closing the loop kills a child still running (reported in debug mode)", async () => {
+  let proc: Process | null = null;
+  const reports: string[] = [];
+  await run(
+    async () => {
+      getRunningLoop().setExceptionHandler((_loop, context) => reports.push(context.message));
+      proc = await createSubprocessExec("sleep", ["30"], { stdout: PIPE });
+    },
+    { debug: true },
+  );
+  const child = proc as Process | null;
+  assert.ok(child !== null);
+  for (let i = 0; i < 500 && child.returncode === null; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(child.returncode, -9);
+  assert.equal(reports.length, 1);
+  assert.match(reports[0]!, /<ChildProcessTransport pid=\d+ running.*> was still running when its loop closed/);
 });
