@@ -1,0 +1,43 @@
+"""CPython echo server for the echo benchmark: server_asyncio.py <streams|protocol> [uvloop].
+
+Streams: start_server, read(64 KiB), write, await drain() every time. Protocol: write from
+data_received. Prints its port, then serves until killed.
+"""
+import asyncio
+import sys
+
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+
+async def handle(reader, writer):
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            break
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+async def main(mode):
+    loop = asyncio.get_running_loop()
+    if mode == "protocol":
+        server = await loop.create_server(Echo, "127.0.0.1", 0)
+    else:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if len(sys.argv) > 2 and sys.argv[2] == "uvloop":
+        import uvloop
+        uvloop.install()
+    asyncio.run(main(mode))
