@@ -47,6 +47,11 @@ export interface BenchCase {
   repetitions?: { full: number; quick: number };
   /** Arguments appended to every peer's command in --quick mode (e.g. a smaller N). */
   quickArgs?: string[];
+  /**
+   * false skips the unrecorded warm-up process (default true in full mode; --quick never warms
+   * up): for heavy cases whose peers already warm up inside their own process.
+   */
+  warmup?: boolean;
   /** Too slow for --quick: run only in full mode (a quick run lists it as skipped). */
   fullOnly?: boolean;
   /** Kill a sample after this many seconds (default 300; 90 in --quick mode). */

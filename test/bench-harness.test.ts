@@ -148,6 +148,19 @@ void describe("peer processes", () => {
     }
   });
 
+  void it("a case with warmup: false runs no warm-up process in full mode", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "aiots-bench-"));
+    try {
+      const logFile = path.join(dir, "order.log");
+      const c: BenchCase = { name: "w", unit: "ms", lowerIsBetter: true, baseline: "a", warmup: false, peers: { a: { command: fakePeer("a", 1, logFile) } } };
+      const r = await runCase(c, { quick: false, repetitions: 2, ...quiet });
+      assert.equal(readFileSync(logFile, "utf8"), "a\na\n");
+      assert.equal(r.peers.a!.warmup, undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   void it("skips full-only cases in quick mode and appends quickArgs", async () => {
     const echoArg = [node, "-e", "console.log(JSON.stringify({ value: Number(process.argv[1]) }))"];
     const c: BenchCase = {

@@ -210,7 +210,7 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
 
   // Warm-up: one unrecorded run each (disk cache, CPU frequency, the compile cache of each runtime).
   // --quick skips it to stay short; its first samples may then read a little slow.
-  for (const name of options.quick ? [] : runnable()) {
+  for (const name of options.quick || c.warmup === false ? [] : runnable()) {
     const attempt = await runPeerOnce(c.peers[name]!, extraArgs, timeoutSeconds, options.quick);
     const result = peers[name]!;
     if (attempt.ok) {

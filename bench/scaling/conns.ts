@@ -11,7 +11,9 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { processCpuSeconds, runMeasured } from "../harness/measure.ts";
 
-const [kind = "node", connsArg = "10", secondsArg = "3"] = process.argv.slice(2); // --quick appends "1"
+// the last argument wins: --quick appends "1" (seconds) after the suite's "2"
+const [kind = "node", connsArg = "10", ...rest] = process.argv.slice(2);
+const secondsArg = rest.at(-1) ?? "2";
 const servers: Record<string, string[]> = {
   aiots: [process.execPath, "bench/scaling/echo-server-aiots.ts"],
   node: [process.execPath, "bench/scaling/echo-server-node.ts"],
