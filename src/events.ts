@@ -220,11 +220,31 @@ export abstract class AbstractEventLoop implements AsyncDisposable {
    * `ThreadPoolExecutor`, created on first use) and returns a future of its result. `job` is a
    * self-contained function (sent by its source), `{ fn, ...options }`, or a module job
    * `{ module, export }`. See `ThreadPoolExecutor.submit` for cancellation.
+   * @throws {TypeError} if `job` refers to variables outside itself (the message names them and the fixes).
+   * @example
+   * ```ts
+   * import { run, getRunningLoop } from "aiots";
+   * await run(async () => {
+   *   console.log(await getRunningLoop().runInExecutor(null, (a: number, b: number) => a * b, 6, 7)); // 42
+   * });
+   * ```
    */
   abstract runInExecutor<A extends unknown[], R>(executor: Executor | null, job: Job<A, R>, ...args: A): Future<Awaited<R>>;
   /**
    * Starts `program` with `args` (no shell) connected to the protocol `protocolFactory()` makes;
    * resolves to `[transport, protocol]` once it runs. stdin/stdout/stderr default to `PIPE`.
+   * @throws {Error} (code `ENOENT`) naming the program when it does not exist.
+   * @example
+   * ```ts
+   * import { run, getRunningLoop, SubprocessProtocol } from "aiots";
+   * class Printer extends SubprocessProtocol {
+   *   override pipeDataReceived(fd: number, data: Buffer) { console.log(fd, data.toString()); }
+   * }
+   * await run(async () => {
+   *   const [transport] = await getRunningLoop().subprocessExec(() => new Printer(), "ls", ["-l"]);
+   *   console.log(await transport.wait());
+   * });
+   * ```
    */
   abstract subprocessExec<P extends SubprocessProtocol>(
     protocolFactory: () => P,
@@ -238,6 +258,15 @@ export abstract class AbstractEventLoop implements AsyncDisposable {
    * Runs `callback(...args)` as a loop callback whenever `signal` (`"SIGTERM"` or a number) arrives,
    * replacing the loop's previous handler for it.
    * @throws {TypeError|RangeError} for an unknown signal, SIGKILL or SIGSTOP.
+   * @example
+   * ```ts
+   * import { run, getRunningLoop, Event } from "aiots";
+   * await run(async () => {
+   *   const stop = new Event();
+   *   getRunningLoop().addSignalHandler("SIGTERM", () => stop.set());
+   *   await stop.wait();
+   * });
+   * ```
    */
   abstract addSignalHandler<A extends unknown[]>(signal: number | string, callback: (...args: A) => unknown, ...args: A): void;
   /** Removes the handler for `signal`; `true` if there was one. */
