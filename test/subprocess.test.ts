@@ -270,3 +270,15 @@ void test("closing the loop kills a child still running (reported in debug mode)
   assert.equal(reports.length, 1);
   assert.match(reports[0]!, /<ChildProcessTransport pid=\d+ running.*> was still running when its loop closed/);
 });
+
+void test("communicate(input) to a child that stops reading early ignores the broken pipe, as asyncio", async () => {
+  await run(async () => {
+    const head = await createSubprocessExec("head", ["-c", "10"], { stdin: PIPE, stdout: PIPE });
+    const [out] = await head.communicate(Buffer.alloc(4 << 20, 120));
+    assert.equal(out!.toString(), "x".repeat(10));
+    assert.equal(head.returncode, 0);
+    const deaf = await createSubprocessExec("true", [], { stdin: PIPE });
+    assert.deepEqual(await deaf.communicate(Buffer.alloc(1 << 20)), [null, null]);
+    assert.equal(deaf.returncode, 0);
+  });
+});
