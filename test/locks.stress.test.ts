@@ -42,6 +42,8 @@ async function stressAcquirable(prim: Acquirable, capacity: number, seed: number
     const r = random();
     if (r < 0.1) ops.cancelRandom(random);
     if (r < 0.5) await sleep(0);
+    // Nobody waits while a permit is free: a lost hand-over would show here.
+    if (/waiters:/.test(String(prim))) assert.ok(prim.locked(), `waiters on a free primitive: ${String(prim)}`);
   }
   await ops.settle();
   assert.equal(inside, 0);
