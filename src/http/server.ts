@@ -132,11 +132,9 @@ export class HttpServer extends Server {
       outcome = this.#errorResponse(error, request);
     }
     if (!(outcome instanceof Response)) return this.#finish(outcome, res, request);
-    if (this.#shutdown === null && !isAsyncIterable(outcome.body)) {
-      writeResponse(res, outcome);
-      return undefined;
-    }
-    return this.#send(res, outcome, request);
+    if (isAsyncIterable(outcome.body)) return this.#send(res, outcome, request);
+    this.#write(res, outcome, request);
+    return undefined;
   }
 
   async #finish(pending: Promise<Response>, res: ServerResponse, request: Request): Promise<void> {
@@ -151,15 +149,37 @@ export class HttpServer extends Server {
   }
 
   async #send(res: ServerResponse, response: Response, request: Request): Promise<void> {
+    if (!isAsyncIterable(response.body)) return this.#write(res, response, request);
     if (this.#shutdown !== null) response.headers.connection = "close";
     try {
-      if (isAsyncIterable(response.body)) await streamResponse(res, response);
-      else writeResponse(res, response);
+      await streamResponse(res, response);
     } catch (error) {
       if (error instanceof CancelledError) throw error;
-      this.getLoop().callExceptionHandler({ message: `error while sending the response to ${request.method} ${request.path}`, exception: error });
-      res.destroy();
+      this.#sendFailed(res, error, request);
     }
+  }
+
+  #write(res: ServerResponse, response: Response, request: Request): void {
+    if (this.#shutdown !== null) response.headers.connection = "close";
+    try {
+      writeResponse(res, response);
+    } catch (error) {
+      this.#sendFailed(res, error, request);
+    }
+  }
+
+  // The response could not be written (a bad header value, a failing body stream): log it once,
+  // answer 500 if nothing was sent yet, else drop the connection (the client sees a cut response).
+  #sendFailed(res: ServerResponse, error: unknown, request: Request): void {
+    this.getLoop().callExceptionHandler({ message: `error while sending the response to ${request.method} ${request.path}`, exception: error });
+    if (res.headersSent || res.destroyed) {
+      // Flush what was sent, then close without the final chunk, so the client sees a cut body.
+      const socket = res.socket;
+      if (socket !== null) socket.destroySoon();
+      else res.destroy();
+      return;
+    }
+    writeResponse(res, text("500 Internal Server Error", { status: 500 }));
   }
 
   #errorResponse(error: unknown, request: Request): Response {

@@ -94,6 +94,16 @@ void test("a handler error becomes a 500, is logged once, and the server keeps s
       throw new Error("kaboom");
     });
     app.get("/bad-return", () => 42 as never);
+    app.get("/bad-header", () => text("x", { headers: { "x-bad": "line\nbreak" } }));
+    app.get("/bad-stream", () =>
+      stream(
+        (async function* () {
+          yield "partial";
+          await sleep(0);
+          throw new Error("stream broke");
+        })(),
+      ),
+    );
     app.get("/ok", () => "fine");
     await using served = await serveApp(app);
     await using session = new ClientSession({ baseUrl: served.url });
@@ -105,8 +115,14 @@ void test("a handler error becomes a 500, is logged once, and the server keeps s
     assert.match(errors[0]!.message, /GET \/boom/);
     assert.equal((await session.get("/bad-return")).status, 500);
     assert.match((errors[1]!.exception as Error).message, /return a Response/);
+    assert.equal((await session.get("/bad-header")).status, 500);
+    assert.match(errors[2]!.message, /error while sending the response to GET \/bad-header/);
+    const cut = await session.get("/bad-stream");
+    assert.equal(cut.status, 200); // the head was sent before the body failed: the body is cut short
+    await assert.rejects(cut.text());
+    assert.equal((errors[3]!.exception as Error).message, "stream broke");
     assert.equal(await (await session.get("/ok")).text(), "fine");
-    assert.equal(errors.length, 2);
+    assert.equal(errors.length, 4);
   });
 });
 
