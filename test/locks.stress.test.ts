@@ -17,7 +17,7 @@ async function stressAcquirable(prim: Acquirable, capacity: number, seed: number
   let inside = 0;
   let entered = 0;
   let interrupted = 0;
-  const total = 3000;
+  const total = 1500;
   for (let n = 0; n < total; n++) {
     ops.spawn(async (self) => {
       try {
@@ -84,7 +84,7 @@ void test("stress: Condition delivers every item once and loses no notification"
     const items: number[] = [];
     const consumed: number[] = [];
     const ops = new Ops();
-    const total = 1500;
+    const total = 800;
     let stop = false;
     // Consumers: each attempt may be cancelled (even right after being notified); they keep trying.
     const consumers = Array.from({ length: 8 }, () =>
@@ -134,7 +134,7 @@ void test("stress: Condition delivers every item once and loses no notification"
 void test("stress: Event wakes every waiter that was not cancelled", async () => {
   await run(async () => {
     const random = seeded(5);
-    for (let round = 0; round < 20; round++) {
+    for (let round = 0; round < 8; round++) {
       const event = new Event();
       const ops = new Ops();
       const woken = new Set<number>();
