@@ -279,6 +279,8 @@ export class ChildProcessTransport extends SubprocessTransport {
 
   /** @internal Called once Node reports the spawn: the protocol learns of the transport, pipes start. */
   connected(): void {
+    // Closed while starting (the creating task was cancelled): the child is being killed, nobody listens.
+    if (this.#closed) return;
     const child = this.#child;
     let live = liveTransports.get(this.loop);
     if (live === undefined) liveTransports.set(this.loop, (live = new Set()));

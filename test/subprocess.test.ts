@@ -282,3 +282,17 @@ void test("communicate(input) to a child that stops reading early ignores the br
     assert.equal(deaf.returncode, 0);
   });
 });
+
+void test("cancelling the task that creates a subprocess kills the child it started", async () => {
+  await run(async () => {
+    const children = (): number => process.getActiveResourcesInfo().filter((r) => r === "ProcessWrap").length;
+    const before = children();
+    const creating = createTask(() => createSubprocessExec("sleep", ["30"]));
+    await iterations(1);
+    assert.equal(children(), before + 1, "the child was started");
+    creating.cancel();
+    assert.ok((await rejection(creating)) instanceof CancelledError);
+    for (let i = 0; i < 300 && children() > before; i++) await sleep(0.01);
+    assert.equal(children(), before, "the child was killed and reaped");
+  });
+});
