@@ -43,7 +43,7 @@ export interface BenchCase {
   baseline: string;
   /** The target from the issue, as text, for the report (e.g. "aiots <= 1.5x raw"). */
   target?: string;
-  /** Samples per peer in full mode and in --quick mode (defaults 5 and 3). */
+  /** Samples per peer in full mode and in --quick mode (defaults 5 and 1: --quick must stay under 2 minutes). */
   repetitions?: { full: number; quick: number };
   /** Arguments appended to every peer's command in --quick mode (e.g. a smaller N). */
   quickArgs?: string[];

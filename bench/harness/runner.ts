@@ -187,7 +187,7 @@ function describeSample(unit: string, s: Sample): string {
 /** Runs one case: warm-up, then rotated rounds; returns every sample and the summaries. */
 export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const reps = options.repetitions ?? (options.quick ? (c.repetitions?.quick ?? 3) : (c.repetitions?.full ?? 5));
+  const reps = options.repetitions ?? (options.quick ? (c.repetitions?.quick ?? 1) : (c.repetitions?.full ?? 5));
   const extraArgs = options.quick ? (c.quickArgs ?? []) : [];
   const timeoutSeconds = c.timeoutSeconds ?? (options.quick ? 90 : 300);
   const peers: Record<string, PeerResult> = {};
