@@ -29,18 +29,21 @@ const font = `font-family="system-ui, -apple-system, Segoe UI, sans-serif"`;
 const palette = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
 const aiotsColour = "#e15759";
 
-// Colours are handed out in order of first use, so peers in one report never share a colour.
-const assigned = new Map<string, string>();
-
-/** The colour of a peer: aiots is always red; the others take palette slots in order of first use. */
-export function peerColour(peer: string): string {
-  if (peer.startsWith("aiots")) return aiotsColour;
-  let colour = assigned.get(peer);
-  if (colour === undefined) {
-    colour = palette[assigned.size % palette.length]!;
-    assigned.set(peer, colour);
-  }
-  return colour;
+/**
+ * A colour per peer for one chart: aiots (and its variants) always red, the other peers take
+ * palette slots in order of first use, so no two peers of a chart share a colour (up to 9).
+ */
+export function colourScheme(): (peer: string) => string {
+  const assigned = new Map<string, string>();
+  return (peer) => {
+    if (peer.startsWith("aiots")) return aiotsColour;
+    let colour = assigned.get(peer);
+    if (colour === undefined) {
+      colour = palette[assigned.size % palette.length]!;
+      assigned.set(peer, colour);
+    }
+    return colour;
+  };
 }
 
 export function escapeXml(text: string): string {
@@ -88,8 +91,10 @@ export function ratioBarChart(title: string, baselineLabel: string, groups: BarG
   const gap = 4;
   const top = 56;
   const ratios = groups.flatMap((g) => g.bars.map((b) => b.ratio)).filter((r): r is number => r !== null && r > 0);
-  const lo = Math.min(0.5, ...ratios.map((r) => r / 1.3));
+  // room left of the smallest bar for its "0.19×" label
+  const lo = Math.min(0.5, ...ratios.map((r) => r / 2));
   const hi = Math.max(2, ...ratios.map((r) => r * 1.3));
+  const peerColour = colourScheme();
   const x = (v: number): number => plotLeft + ((Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo))) * plotWidth;
   const parts: string[] = [];
   let y = top;
@@ -148,6 +153,7 @@ export function scalingLineChart(title: string, xLabel: string, yLabel: string, 
   const xhi = Math.max(...xs, xlo * 10) * 2;
   const ylo = Math.min(...ys) / 1.5 || 0.001;
   const yhi = Math.max(...ys) * 1.5 || 1;
+  const peerColour = colourScheme();
   const pw = width - left - right;
   const ph = height - top - bottom;
   const sx = (v: number): number => left + ((Math.log(v) - Math.log(xlo)) / (Math.log(xhi) - Math.log(xlo) || 1)) * pw;

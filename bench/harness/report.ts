@@ -184,11 +184,19 @@ function anchorSection(results: SuiteResult[]): string[] {
 function headline(results: SuiteResult[]): string {
   const groups: BarGroup[] = results.map((r) => ({
     label: r.suite,
-    bars: r.cases.filter((c) => !allSkipped(c)).map((c) => {
-      const p = c.peers.aiots;
-      const ok = p?.ratio !== undefined && Number.isFinite(p.ratio);
-      return { peer: c.name, ratio: ok ? p.ratio! : null, note: p ? p.status : "no aiots peer", colour: "#e15759" };
-    }),
+    bars: r.cases
+      .filter((c) => !allSkipped(c))
+      .flatMap((c): Bar[] => {
+        // every aiots variant of the case ("aiots", "aiots streams", "aiots protocol", ...)
+        const mine = Object.keys(c.peers).filter((name) => name.startsWith("aiots"));
+        if (mine.length === 0) return [{ peer: c.name, ratio: null, note: "no aiots peer", colour: "#e15759" }];
+        return mine.map((name) => {
+          const p = c.peers[name]!;
+          const ok = p.ratio !== undefined && Number.isFinite(p.ratio);
+          const label = mine.length === 1 ? c.name : `${c.name}: ${name}`;
+          return { peer: label, ratio: ok ? p.ratio! : null, note: p.status, colour: "#e15759" };
+        });
+      }),
   }));
   return ratioBarChart("aiots: cost relative to the raw Node baseline, every case", "the baseline", groups, 520);
 }
@@ -241,8 +249,11 @@ export function renderReport(results: SuiteResult[]): { markdown: string; charts
   }
   for (const r of results) {
     md.push(`## ${r.suite}`, "", r.description, "", `Run ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, ${r.mode} mode.`, "");
-    const groups: BarGroup[] = r.cases.filter((c) => !allSkipped(c)).map((c) => ({ label: c.name, bars: caseBars(c) }));
-    const base = baselineLabel(r.cases);
+    const shown = r.cases.filter((c) => !allSkipped(c));
+    // one baseline for the suite goes in the title; several go beside each case
+    const several = new Set(shown.map((c) => c.baseline)).size > 1;
+    const groups: BarGroup[] = shown.map((c) => ({ label: several ? `${c.name} (vs ${c.baseline})` : c.name, bars: caseBars(c) }));
+    const base = several ? "each case's baseline" : baselineLabel(r.cases);
     charts.set(`${r.suite}.svg`, ratioBarChart(`${r.suite}: cost relative to ${base}`, base, groups));
     md.push(`![${r.suite}: cost relative to ${base}](bench/charts/${r.suite}.svg)`, "");
     for (const s of scalingCharts(r)) {
