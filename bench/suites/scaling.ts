@@ -1,6 +1,6 @@
 /**
  * Scaling: how the cost of a task grows with the number of tasks alive at once (1k to 1M), for
- * aiots, raw promises, asyncio and uvloop, plus a leak check (heap growth after creating,
+ * aiots, raw promises, asyncio and uvloop (and Effection 4 up to 10k), plus a leak check (heap growth after creating,
  * starting and cancelling up to a million tasks, 10k at a time, measured after a forced GC), and
  * how echo throughput holds up with 10, 100 and 1,000 concurrent connections.
  */
@@ -20,6 +20,10 @@ function peers(mode: "spawn" | "cancel", n: number): Record<string, PeerCommand>
       command: [python, `${dir}/asyncio_peer.py`, ...args, "uvloop"],
       requires: "apt-get install python3-uvloop (bench/setup.sh)",
     },
+    // Effection only up to 10k: ~0.5 ms per task here, so 100k would take a minute per sample
+    ...(n <= 10_000
+      ? { "Effection 4": { command: [node, "--expose-gc", `${dir}/effection.ts`, ...args], requires: "npm install (effection is a devDependency)" } }
+      : {}),
   };
 }
 
@@ -86,7 +90,7 @@ export const suite: Suite = {
     "How cost grows with size. Tasks: the cost per task from 1k to 1M tasks alive at once (a flat line means " +
     "linear cost), and a leak check, the heap growth after up to a million tasks are created, started and " +
     "cancelled (10k at a time; raw Node yields with setImmediate and cancels through AbortSignal; asyncio and " +
-    "uvloop run the same Python script). Connections: echo round trips per second with 10, 100 and 1,000 " +
+    "uvloop run the same Python script; Effection 4 joins up to 10k tasks, beyond which one sample takes minutes). Connections: echo round trips per second with 10, 100 and 1,000 " +
     "concurrent connections, each server (aiots streams and asyncio/uvloop streams awaiting drain() after every " +
     "write, raw node:net piping each socket into itself) in its own process, driven by a C epoll client; the " +
     "notes give both sides' CPU seconds, so a client-bound figure is visible. The 1M-task and the 10- and " +
