@@ -22,6 +22,9 @@ export const anchorTolerance = 0.2;
 const tasks100k = /create\+await 100k tasks/;
 const gather100k = /gather of 100k trivial/;
 const sleep1M = /^1M (?:await )?sleep\(0\) in one task/;
+const queue1M = /^producer\/consumer.*1M items/;
+const lockFree = /Lock acquire\/release, nothing awaited while held/;
+const lockHeld = /Lock acquire\/release, held across a sleep\(0\)/;
 const echo10 = /^echo round trips, 10 concurrent connections \(1 KiB/;
 
 export const anchors: Anchor[] = [
@@ -37,6 +40,18 @@ export const anchors: Anchor[] = [
   { suite: "tasks", caseName: sleep1M, peer: /^uvloop$/, value: 999, source: "1M sleep(0) in one task, uvloop" },
   { suite: "tasks", caseName: sleep1M, peer: /^raw Node \(setImmediate/, value: 1152, source: "1M sleep(0) in one task, raw Node 24 (one setImmediate each)" },
   { suite: "tasks", caseName: sleep1M, peer: /^Effection/, value: 2089, source: "1M sleep(0) in one task, Effection" },
+  { suite: "sync", caseName: queue1M, peer: /^asyncio$/, value: 737, source: "producer/consumer, bounded queue (100), 1M items, asyncio" },
+  { suite: "sync", caseName: queue1M, peer: /^uvloop$/, value: 715, source: "producer/consumer, bounded queue (100), 1M items, uvloop" },
+  { suite: "sync", caseName: queue1M, peer: /^hand-rolled/, value: 141, source: "producer/consumer, 1M items, raw Node 24 (minimal hand-rolled queue)" },
+  { suite: "sync", caseName: queue1M, peer: /^p-queue$/, value: 1458, source: "producer/consumer, 1M items, p-queue" },
+  { suite: "sync", caseName: lockFree, peer: /^asyncio$/, value: 449, source: "100 tasks x 10k lock acquire/release, nothing awaited while held, asyncio" },
+  { suite: "sync", caseName: lockFree, peer: /^uvloop$/, value: 432, source: "100 tasks x 10k lock, nothing awaited while held, uvloop" },
+  { suite: "sync", caseName: lockFree, peer: /^hand-rolled/, value: 532, source: "100 tasks x 10k lock, nothing awaited while held, raw Node 24 (hand-rolled lock)" },
+  { suite: "sync", caseName: lockFree, peer: /^async-mutex$/, value: 2080, source: "100 tasks x 10k lock, nothing awaited while held, async-mutex" },
+  { suite: "sync", caseName: lockHeld, peer: /^asyncio$/, value: 5775, source: "100 tasks x 10k lock held across a sleep(0), asyncio" },
+  { suite: "sync", caseName: lockHeld, peer: /^uvloop$/, value: 3889, source: "100 tasks x 10k lock held across a sleep(0), uvloop" },
+  { suite: "sync", caseName: lockHeld, peer: /^hand-rolled/, value: 1762, source: "100 tasks x 10k lock held across a sleep(0), raw Node 24 (hand-rolled lock)" },
+  { suite: "sync", caseName: lockHeld, peer: /^async-mutex$/, value: 3600, source: "100 tasks x 10k lock held across a sleep(0), async-mutex" },
   { suite: "scaling", caseName: tasks100k, peer: /^asyncio$/, value: 937, source: "create+await 100k tasks, asyncio" },
   { suite: "scaling", caseName: tasks100k, peer: /^uvloop$/, value: 874, source: "create+await 100k tasks, uvloop" },
   { suite: "scaling", caseName: tasks100k, peer: /^raw Node/, value: 230, source: "create+await 100k tasks, raw Node 24 (promises, setImmediate)" },
