@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { CancelledError, currentTask, getRunningLoop, run, sleep } from "../../src/index.ts";
 import { Application, ClientSession, HttpError, Response, html, json, stream, text } from "../../src/http/index.ts";
+import { Server } from "../../src/servers.ts";
 import { captureLoopErrors } from "../helpers.ts";
 import { flag, otherTasks, rawExchange, serveApp, tcpHandles, tcpHandlesSettled } from "./helpers.ts";
 
@@ -263,6 +264,8 @@ void test("close() lets running requests finish within shutdownTimeout and refus
       return text("finished");
     });
     const served = await serveApp(app, { shutdownTimeout: 5 });
+    assert.ok(served.server instanceof Server, "app.serve() resolves to an aiots Server");
+    assert.deepEqual(served.server.sockets[0]!.getsockname(), ["127.0.0.1", served.port]);
     const session = new ClientSession({ baseUrl: served.url });
     const pending = getRunningLoop().createTask(async () => (await session.get("/work")).text());
     await started.wait();
