@@ -450,7 +450,8 @@ export async function sendfile(
       if (bytesRead === 0) break;
       transport.write(Buffer.from(buffer.subarray(0, bytesRead)));
       sent += bytesRead;
-      if (transport.getWriteBufferSize() > transport.getWriteBufferLimits()[1] && !transport.isClosing()) {
+      // 'drain' comes only after a write() that returned false (writableNeedDrain).
+      if (transport.getWriteBufferSize() > transport.getWriteBufferLimits()[1] && socket.writableNeedDrain && !transport.isClosing()) {
         await waitEvent(loop, socket, "drain");
       }
       if (transport.isClosing()) throw SocketTransport.connectionLostError();

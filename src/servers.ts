@@ -89,6 +89,8 @@ export class ServerSocket {
   }
 }
 
+function ignoreError(): void {}
+
 // A raw socket tracked by a wrapping server: close() ends it gracefully, abort() resets it.
 class SocketClient implements ServerClient {
   readonly socket: Socket;
@@ -175,6 +177,8 @@ export class Server implements AsyncDisposable {
     if (this.#serving) this.#onConnection(socket);
     else {
       socket.pause();
+      // Nobody listens to a held socket yet: a reset meanwhile must not be an uncaught error.
+      socket.on("error", ignoreError);
       this.#held.push(socket);
     }
   }
