@@ -57,6 +57,8 @@ export class Lock implements Acquirable {
   // Invariant: #waiters non-empty implies #locked (release hands the lock to the first waiter).
   #locked = false;
   readonly #waiters = new WaiterList();
+  readonly #releaser: AsyncDisposable = releaserOf(this);
+  // A resolved promise of #releaser, made on the first uncontended enter().
   #entered: Promise<AsyncDisposable> | null = null;
 
   /** Whether the lock is held (or being handed to a woken waiter). */
@@ -98,14 +100,14 @@ export class Lock implements Acquirable {
   enter(): Promise<AsyncDisposable> {
     if (!this.#locked) {
       this.#locked = true;
-      return (this.#entered ??= Promise.resolve(releaserOf(this)));
+      return (this.#entered ??= Promise.resolve(this.#releaser));
     }
-    const entered = this.#entered ?? Promise.resolve(releaserOf(this));
-    this.#entered = entered;
-    return this.acquire().then(() => entered);
+    const waiter = new Waiter("Lock.acquire");
+    this.#waiters.push(waiter);
+    return waiter.then(this.#onWokenEnter);
   }
 
-  // Runs in the woken task: a cancel that arrived after the hand-off gives the lock to the next.
+  // Run in the woken task: a cancel that arrived after the hand-off gives the lock to the next.
   readonly #onWoken = (mark: number): true => {
     const late = lateCancel(mark);
     if (late !== null) {
@@ -113,6 +115,11 @@ export class Lock implements Acquirable {
       throw late;
     }
     return true;
+  };
+
+  readonly #onWokenEnter = (mark: number): AsyncDisposable => {
+    this.#onWoken(mark);
+    return this.#releaser;
   };
 
   toString(): string {
@@ -359,6 +366,8 @@ export class Semaphore implements Acquirable {
   // Invariant: #waiters non-empty implies #value === 0 (a release hands its permit to the first waiter).
   #value: number;
   readonly #waiters = new WaiterList();
+  readonly #releaser: AsyncDisposable = releaserOf(this);
+  // A resolved promise of #releaser, made on the first uncontended enter().
   #entered: Promise<AsyncDisposable> | null = null;
 
   /**
@@ -399,12 +408,13 @@ export class Semaphore implements Acquirable {
 
   /** Takes a permit for `await using _ = await sem.enter();` (asyncio's `async with sem:`). */
   enter(): Promise<AsyncDisposable> {
-    const entered = (this.#entered ??= Promise.resolve(releaserOf(this)));
     if (this.#value > 0) {
       this.#value -= 1;
-      return entered;
+      return (this.#entered ??= Promise.resolve(this.#releaser));
     }
-    return this.acquire().then(() => entered);
+    const waiter = new Waiter(`${this.constructor.name}.acquire`);
+    this.#waiters.push(waiter);
+    return waiter.then(this.#onWokenEnter);
   }
 
   /** @internal free permits, for BoundedSemaphore's check. */
@@ -418,7 +428,7 @@ export class Semaphore implements Acquirable {
     else next.wake();
   }
 
-  // Runs in the woken task: a cancel that arrived after the hand-off passes the permit on.
+  // Run in the woken task: a cancel that arrived after the hand-off passes the permit on.
   readonly #onWoken = (mark: number): true => {
     const late = lateCancel(mark);
     if (late !== null) {
@@ -426,6 +436,11 @@ export class Semaphore implements Acquirable {
       throw late;
     }
     return true;
+  };
+
+  readonly #onWokenEnter = (mark: number): AsyncDisposable => {
+    this.#onWoken(mark);
+    return this.#releaser;
   };
 
   toString(): string {
