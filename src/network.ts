@@ -157,11 +157,10 @@ async function connectSocket<P extends StreamProtocol>(
   let stream: net.Socket = socket;
   let extra = options.extra;
   if (ssl !== undefined && ssl !== null && ssl !== false) {
-    const hostname = options.serverHostname;
     let sslcontext;
     [stream, sslcontext] = await upgradeToTls(loop, socket, ssl, {
       serverSide: options.serverSide ?? false,
-      serverHostname: hostname !== null && hostname !== undefined && net.isIP(hostname) === 0 ? hostname : hostname === "" ? "" : null,
+      serverHostname: options.serverHostname,
       handshakeTimeout: options.sslHandshakeTimeout,
       where: options.where,
     });

@@ -329,3 +329,20 @@ void test("bad arguments get TypeErrors that say what to pass", async () => {
     await assert.rejects(loop.createServer(() => new Protocol(), "127.0.0.1", 0, { ssl: true }), /certificate/);
   });
 });
+
+void test("TLS to an IP address checks the certificate's IP entry; serverHostname '' skips the check", async () => {
+  const { key, cert } = selfSignedCert(); // its subjectAltName has IP:127.0.0.1 and DNS:localhost
+  await run(async () => {
+    const loop = getRunningLoop();
+    await using server = await loop.createServer(() => new Echo(), "127.0.0.1", 0, { ssl: { key, cert } });
+    const [host, port] = addressOf(server);
+    const [t1] = await loop.createConnection(() => new Protocol(), host, port, { ssl: { ca: cert } });
+    t1.close();
+    const [t2] = await loop.createConnection(() => new Protocol(), host, port, { ssl: { ca: cert }, serverHostname: "" });
+    t2.close();
+    await assert.rejects(
+      loop.createConnection(() => new Protocol(), host, port, { ssl: { ca: cert }, serverHostname: "example.com" }),
+      (e: Error) => /example\.com/.test(e.message) && e.message.includes(`${host}:${port}`),
+    );
+  });
+});

@@ -5,7 +5,7 @@
  * handshake timeout.
  */
 import * as tls from "node:tls";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import type { AbstractEventLoop } from "../events.ts";
 import { waitEvent } from "./wait-event.ts";
 
@@ -70,12 +70,15 @@ export async function upgradeToTls(
     tlsSocket = new tls.TLSSocket(socket, { ...base, isServer: true });
     event = "secure";
   } else {
-    const servername = options.serverHostname ?? undefined;
+    // The certificate is checked against `host` (a name or an IP address); SNI takes names only.
+    const host = options.serverHostname ?? undefined;
+    const sni = host !== undefined && host !== "" && isIP(host) === 0 ? host : undefined;
     tlsSocket = tls.connect({
       ...base,
       socket,
-      ...(servername === undefined || servername === "" ? {} : { servername }),
-      checkServerIdentity: servername === "" ? () => undefined : tls.checkServerIdentity,
+      ...(host === undefined || host === "" ? {} : { host }),
+      ...(sni === undefined ? {} : { servername: sni }),
+      checkServerIdentity: host === "" ? () => undefined : tls.checkServerIdentity,
     });
     event = "secureConnect";
   }
