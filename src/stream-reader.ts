@@ -55,7 +55,8 @@ function toSeparator(sep: Uint8Array | string): Buffer {
  * ```
  */
 export class StreamReader implements AsyncIterable<Buffer> {
-  readonly #loop: AbstractEventLoop;
+  // The loop of the reads' futures: given, or the running loop at the first wait.
+  #loop: AbstractEventLoop | null;
   readonly #limit: number;
   // Buffered data, oldest first; #length is the sum of their lengths. No chunk is empty.
   #chunks: Buffer[] = [];
@@ -69,13 +70,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #paused = false;
 
   /**
+   * @param options `{ limit, loop }`, or the limit alone.
    * @throws {RangeError} when `limit` is not a positive number.
    */
-  constructor(options: StreamReaderOptions = {}) {
-    const limit = options.limit ?? DEFAULT_LIMIT;
+  constructor(options: StreamReaderOptions | number = {}) {
+    const opts = typeof options === "number" ? { limit: options } : options;
+    const limit = opts.limit ?? DEFAULT_LIMIT;
     if (typeof limit !== "number" || !(limit > 0)) throw new RangeError(`StreamReader limit must be a number of bytes > 0, got ${String(limit)}`);
     this.#limit = limit;
-    this.#loop = options.loop ?? getRunningLoop();
+    this.#loop = opts.loop ?? null;
   }
 
   /** The buffer limit, bytes. */
@@ -163,6 +166,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
+    this.#loop ??= getRunningLoop();
     const waiter = this.#loop.createFuture<void>();
     this.#waiter = waiter;
     try {

@@ -280,3 +280,43 @@ void test("feedData after feedEof throws; bad limits are rejected", async () => 
     return Promise.resolve();
   });
 });
+
+void test("randomized read(n) sizes (seeded): the bytes come out whole and in order, whatever the chunking", async () => {
+  await run(async () => {
+    for (let seed = 100; seed < 110; seed++) {
+      const rand = rng(seed);
+      const data = Buffer.from(Array.from({ length: 5000 }, () => Math.floor(rand() * 256)));
+      const r = new StreamReader(256);
+      const feeder = createTask(async () => {
+        for (let off = 0; off < data.length; ) {
+          const size = 1 + Math.floor(rand() * 700);
+          r.feedData(data.subarray(off, off + size));
+          off += size;
+          if (rand() < 0.5) await sleep(0);
+        }
+        r.feedEof();
+      });
+      const parts: Buffer[] = [];
+      for (;;) {
+        const n = 1 + Math.floor(rand() * 300);
+        const part = await r.read(n);
+        assert.ok(part.length <= n);
+        if (part.length === 0) break;
+        parts.push(part);
+      }
+      await feeder;
+      assert.ok(Buffer.concat(parts).equals(data), `seed ${seed}`);
+    }
+  });
+});
+
+void test("a reader made outside a running loop works once used inside one; a number is the limit", async () => {
+  const r = new StreamReader(10);
+  assert.equal(r.limit, 10);
+  await run(async () => {
+    const t = createTask(() => r.readExactly(2));
+    await sleep(0);
+    r.feedData(b("ok"));
+    assert.equal((await t).toString(), "ok");
+  });
+});
