@@ -6,6 +6,7 @@ import {
   CancelledError,
   Condition,
   Event,
+  Future,
   Lock,
   Semaphore,
   TimeoutError,
@@ -62,6 +63,22 @@ void test("Lock: acquire, release, locked() and repr", async () => {
     assert.equal(lock.locked(), true);
     lock.release();
     assert.equal(String(lock), "<Lock [unlocked]>");
+  });
+});
+
+void test("Lock and Semaphore: an uncontended acquire allocates no future (a shared resolved promise)", async () => {
+  await run(async () => {
+    const lock = new Lock();
+    const first = lock.acquire();
+    lock.release();
+    const second = lock.acquire();
+    lock.release();
+    assert.equal(first, second);
+    assert.ok(!(first instanceof Future));
+    const sem = new Semaphore(2);
+    assert.equal(sem.acquire(), first);
+    assert.equal(await sem.acquire(), true);
+    assert.equal(await first, true);
   });
 });
 
