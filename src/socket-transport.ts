@@ -144,6 +144,8 @@ export class SocketTransport extends Transport {
 
   readonly #onClose = (): void => {
     if (this.#lost || this.#detached) return;
+    // An error emitted before this transport listened is kept by the stream.
+    this.#error ??= this.#socket.errored ?? null;
     this.#lost = true;
     this.#closing = true;
     this.#server?.detach(this);

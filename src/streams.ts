@@ -375,7 +375,20 @@ export async function startServer(
   return createServer(loop, factory, host, port, rest);
 }
 
-/** As `openConnection`, over the Unix socket at `path`. */
+/**
+ * As `openConnection`, over the Unix socket at `path`.
+ * @throws {Error} Node's error with the path (`ENOENT`, `ECONNREFUSED`).
+ * @example
+ * ```ts
+ * import { run, openUnixConnection } from "aiots";
+ * await run(async () => {
+ *   const [reader, writer] = await openUnixConnection("/tmp/app.sock");
+ *   writer.write(Buffer.from("status\n"));
+ *   console.log((await reader.readLine()).toString());
+ *   writer.close();
+ * });
+ * ```
+ */
 export async function openUnixConnection(
   path: string | null,
   options: StreamOptions & Omit<ConnectionOptions, "family" | "localAddr" | "happyEyeballsDelay"> = {},
@@ -388,7 +401,21 @@ export async function openUnixConnection(
   return [reader, new StreamWriter(transport, protocol, reader, loop)];
 }
 
-/** As `startServer`, on the Unix socket at `path`. */
+/**
+ * As `startServer`, on the Unix socket at `path` (a stale socket file there is replaced).
+ * @throws {Error} Node's error with the path (`EADDRINUSE`, `EACCES`).
+ * @example
+ * ```ts
+ * import { run, startUnixServer } from "aiots";
+ * await run(async () => {
+ *   await using server = await startUnixServer(async (reader, writer) => {
+ *     writer.write(await reader.readLine());
+ *     writer.close();
+ *   }, "/tmp/app.sock");
+ *   await server.serveForever();
+ * });
+ * ```
+ */
 export async function startUnixServer(
   clientConnected: ClientConnectedCallback,
   path: string | null,
