@@ -28,6 +28,8 @@ export interface PeerCommand {
    * same ground. The harness also keeps a table of anchors by suite/case/peer (bench/harness/anchors.ts).
    */
   anchor?: number;
+  /** Too slow for --quick: this peer runs in full mode only (a quick run lists it as skipped). */
+  fullOnly?: boolean;
 }
 
 export interface BenchCase {

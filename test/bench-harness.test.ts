@@ -179,6 +179,9 @@ void describe("peer processes", () => {
     const skipped = await runCase({ ...c, fullOnly: true }, { quick: true, ...quiet });
     assert.equal(skipped.peers.a!.status, "skipped");
     assert.equal(skipped.peers.a!.samples.length, 0);
+    const onePeer = await runCase({ ...c, peers: { a: { command: echoArg }, slow: { command: echoArg, fullOnly: true } } }, { quick: true, ...quiet });
+    assert.equal(onePeer.peers.a!.status, "ok");
+    assert.equal(onePeer.peers.slow!.status, "skipped");
   });
 
   void it("ends whatever a peer left running (its process group) when it exits", async () => {

@@ -197,7 +197,7 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
     if (peer.requires !== undefined) result.requires = peer.requires;
     if (peer.anchor !== undefined) result.anchor = peer.anchor;
     const absent = absentPrerequisite(peer);
-    if (options.quick && c.fullOnly) {
+    if (options.quick && (c.fullOnly || peer.fullOnly)) {
       result.status = "skipped";
       result.reason = "full mode only (too slow for --quick)";
     } else if (absent !== null) {

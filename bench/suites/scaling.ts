@@ -20,9 +20,16 @@ function peers(mode: "spawn" | "cancel", n: number): Record<string, PeerCommand>
       command: [python, `${dir}/asyncio_peer.py`, ...args, "uvloop"],
       requires: "apt-get install python3-uvloop (bench/setup.sh)",
     },
-    // Effection only up to 10k: ~0.5 ms per task here, so 100k would take a minute per sample
+    // Effection only up to 10k (~0.5 ms per task here: 100k would take a minute per sample), and
+    // at 10k in full mode only, to keep --quick short
     ...(n <= 10_000
-      ? { "Effection 4": { command: [node, "--expose-gc", `${dir}/effection.ts`, ...args], requires: "npm install (effection is a devDependency)" } }
+      ? {
+          "Effection 4": {
+            command: [node, "--expose-gc", `${dir}/effection.ts`, ...args],
+            requires: "npm install (effection is a devDependency)",
+            ...(n > 1000 ? { fullOnly: true } : {}),
+          },
+        }
       : {}),
   };
 }
