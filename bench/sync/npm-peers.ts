@@ -7,34 +7,9 @@
 import { Mutex, Semaphore } from "async-mutex";
 import PQueue from "p-queue";
 import { report } from "../suite.ts";
+import { TASKS, contended } from "./drivers.ts";
 
 const [lib = "async-mutex", name = "lock-held", nArg] = process.argv.slice(2);
-const TASKS = 100;
-
-const sleep0 = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-interface Releasable {
-  acquire(): Promise<unknown>;
-  release(): void;
-}
-
-async function contended(prim: Releasable, n: number, holdAcrossSleep: boolean): Promise<void> {
-  const each = Math.floor(n / TASKS);
-  let counter = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = 0; i < each; i++) {
-      await prim.acquire();
-      try {
-        if (holdAcrossSleep) await sleep0();
-        counter += 1;
-      } finally {
-        prim.release();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: TASKS }, worker));
-  if (counter !== each * TASKS) throw new Error("lost increments");
-}
 
 async function pQueue(n: number): Promise<void> {
   const queue = new PQueue({ concurrency: 1 });

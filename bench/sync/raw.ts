@@ -4,11 +4,9 @@
  * with `setImmediate` as `sleep(0)`. A 10% warm-up, then the timed run, in ms.
  */
 import { report } from "../suite.ts";
+import { TASKS, contended, sleep0 } from "./drivers.ts";
 
 const [name = "queue", nArg] = process.argv.slice(2);
-const TASKS = 100;
-
-const sleep0 = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 class Semaphore {
   #value: number;
@@ -82,24 +80,6 @@ async function queue(n: number): Promise<void> {
   })();
   await Promise.all([producer, consumer]);
   if (sum !== (n * (n - 1)) / 2) throw new Error("lost items");
-}
-
-async function contended(prim: Semaphore, n: number, holdAcrossSleep: boolean): Promise<void> {
-  const each = Math.floor(n / TASKS);
-  let counter = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = 0; i < each; i++) {
-      await prim.acquire();
-      try {
-        if (holdAcrossSleep) await sleep0();
-        counter += 1;
-      } finally {
-        prim.release();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: TASKS }, worker));
-  if (counter !== each * TASKS) throw new Error("lost increments");
 }
 
 async function eventFanOut(n: number): Promise<void> {
