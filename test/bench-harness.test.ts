@@ -8,8 +8,8 @@ import { describe, it } from "node:test";
 import type { BenchCase } from "../bench/suite.ts";
 import { logTicks, ratioBarChart, scalingLineChart } from "../bench/harness/charts.ts";
 import { processCpuSeconds, runMeasured } from "../bench/harness/measure.ts";
-import { renderReport } from "../bench/harness/report.ts";
-import type { SuiteResult } from "../bench/harness/results.ts";
+import { clientBound, renderReport } from "../bench/harness/report.ts";
+import type { Sample, SuiteResult } from "../bench/harness/results.ts";
 import { absentPrerequisite, parseReport, runCase, suiteProblems } from "../bench/harness/runner.ts";
 import { costRatio, median, roundOrder, summarise } from "../bench/harness/stats.ts";
 
@@ -266,6 +266,13 @@ void describe("report", () => {
   void it("does not compare a --quick workload (quickArgs applied) with ANCHORS.md", () => {
     const quick: SuiteResult = { ...result, cases: result.cases.map((c) => ({ ...c, extraArgs: ["1000"] })) };
     assert.doesNotMatch(renderReport([quick]).markdown, /Anchors reproduced/);
+  });
+
+  void it("flags a figure whose load client used nearly the server's CPU", () => {
+    const sample = (clientCpu: number): Sample => ({ value: 1, wallMs: 1, extra: { clientCpu, serverCpu: 1 } });
+    assert.match(clientBound([sample(0.9)]), /client CPU 90% of the server's: possibly client-bound/);
+    assert.equal(clientBound([sample(0.3)]), "");
+    assert.equal(clientBound([{ value: 1, wallMs: 1 }]), "");
   });
 
   void it("reports no results as such", () => {

@@ -43,6 +43,18 @@ export function extrasSummary(samples: Sample[]): string {
   return parts.join(", ");
 }
 
+/**
+ * A warning when the load client used nearly as much CPU as the server: on 2 shared cores the
+ * figure may then measure the client rather than the server.
+ */
+export function clientBound(samples: Sample[]): string {
+  const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const client = medianOf(samples, (s) => num(s.extra?.clientCpu));
+  const server = medianOf(samples, (s) => num(s.extra?.serverCpu));
+  if (client === undefined || server === undefined || server <= 0) return "";
+  return client >= 0.8 * server ? `⚠ client CPU ${Math.round((client / server) * 100)}% of the server's: possibly client-bound` : "";
+}
+
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
@@ -58,7 +70,9 @@ function peerRow(c: CaseResult, name: string, p: PeerResult, label: string): str
   const cpu = medianOf(p.samples, (x) => (x.cpuUserSec === undefined ? undefined : x.cpuUserSec + (x.cpuSysSec ?? 0)));
   const wall = medianOf(p.samples, (x) => x.wallMs);
   const cpuText = cpu === undefined ? "" : `${cpu.toFixed(2)} s${wall ? ` (${Math.round((cpu * 1000 * 100) / wall)}%)` : ""}`;
-  const notes = [extrasSummary(p.samples), p.errors.length ? `${p.errors.length} failed sample(s)` : ""].filter(Boolean).join("; ");
+  const notes = [extrasSummary(p.samples), clientBound(p.samples), p.errors.length ? `${p.errors.length} failed sample(s)` : ""]
+    .filter(Boolean)
+    .join("; ");
   const range = `${formatValue(s.min, c.unit)} – ${formatValue(s.max, c.unit)}`;
   const memory = `${mb(medianOf(p.samples, (x) => x.rssBytes))} | ${mb(medianOf(p.samples, (x) => x.heapBytes))}`;
   return `| ${label} | ${escapeCell(name)} | ${formatValue(s.median, c.unit)} | ${range} | ${ratio} | ${cpuText} | ${memory} | ${escapeCell(notes)} |`;
