@@ -27,6 +27,7 @@ const lockFree = /Lock acquire\/release, nothing awaited while held/;
 const lockHeld = /Lock acquire\/release, held across a sleep\(0\)/;
 const echo10 = /^echo round trips, 10 concurrent connections \(1 KiB/;
 
+/** ANCHORS.md figures by suite, case and peer (the suites that give `anchor` themselves are not listed). */
 export const anchors: Anchor[] = [
   { suite: "tasks", caseName: tasks100k, peer: /^asyncio$/, value: 937, source: "create+await 100k tasks, asyncio" },
   { suite: "tasks", caseName: tasks100k, peer: /^uvloop$/, value: 874, source: "create+await 100k tasks, uvloop" },

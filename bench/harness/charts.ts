@@ -15,11 +15,13 @@ export interface Bar {
   colour?: string;
 }
 
+/** One case of a bar chart: its label and a bar per peer. */
 export interface BarGroup {
   label: string;
   bars: Bar[];
 }
 
+/** One peer's line in a scaling chart. */
 export interface Series {
   peer: string;
   points: { x: number; y: number }[];
@@ -46,6 +48,7 @@ export function colourScheme(): (peer: string) => string {
   };
 }
 
+/** `text` made safe inside SVG text and attributes. */
 export function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
@@ -66,6 +69,7 @@ export function logTicks(lo: number, hi: number): number[] {
   return ticks;
 }
 
+/** A ratio as the report prints it: "1.23×", "14×". */
 export function formatRatio(r: number): string {
   if (r >= 10) return `${r.toFixed(0)}×`;
   if (r >= 1) return `${r.toFixed(2)}×`;

@@ -17,6 +17,7 @@ import { repoRoot } from "./results.ts";
 
 const rusage = path.join(repoRoot, "bench", ".build", "harness", "rusage");
 
+/** What `runMeasured` returns for a finished load client. */
 export interface Measured {
   stdout: string;
   stderr: string;

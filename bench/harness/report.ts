@@ -10,7 +10,9 @@ import type { CaseResult, PeerResult, Sample, SuiteResult } from "./results.ts";
 import { repoRoot } from "./results.ts";
 import { median } from "./stats.ts";
 
+/** The generated report, at the repository root. */
 export const reportFile = path.join(repoRoot, "BENCHMARKS.md");
+/** Where the report's SVG charts go (linked from BENCHMARKS.md and the README). */
 export const chartsDir = path.join(repoRoot, "bench", "charts");
 
 function formatValue(v: number, unit: string): string {

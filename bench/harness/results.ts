@@ -29,6 +29,7 @@ export interface Sample {
 /** "skipped": a full-mode-only case in a --quick run. */
 export type PeerStatus = "ok" | "missing" | "failed" | "skipped";
 
+/** Everything about one peer in one case: status, every sample, the summary and the ratio. */
 export interface PeerResult {
   status: PeerStatus;
   /** For missing or failed peers: what was absent, or the tail of stderr. */
@@ -47,6 +48,7 @@ export interface PeerResult {
   ratio?: number;
 }
 
+/** One case of a run, as run (repetitions, --quick arguments) with each peer's result. */
 export interface CaseResult {
   name: string;
   unit: string;
@@ -60,6 +62,7 @@ export interface CaseResult {
   peers: Record<string, PeerResult>;
 }
 
+/** The machine a run was on, recorded with every result. */
 export interface MachineInfo {
   cpuModel: string;
   cores: number;
@@ -68,6 +71,7 @@ export interface MachineInfo {
   loadAverageAtStart: number[];
 }
 
+/** One result file: a suite's whole run. */
 export interface SuiteResult {
   suite: string;
   description: string;
@@ -81,8 +85,10 @@ export interface SuiteResult {
 
 /** The repository root (bench/harness/../..). */
 export const repoRoot = path.resolve(import.meta.dirname, "..", "..");
+/** Where result files go: `bench/results/<date>-<suite>.json`. */
 export const resultsDir = path.join(repoRoot, "bench", "results");
 
+/** CPU model, cores, memory, OS and the load average right now. */
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   return {

@@ -15,8 +15,10 @@ import type { CaseResult, PeerResult, Sample, SuiteResult } from "./results.ts";
 import { machineInfo, repoRoot, versions } from "./results.ts";
 import { costRatio, roundOrder, summarise } from "./stats.ts";
 
+/** The wait4 wrapper built from bench/harness/rusage.c; peers run without it (no CPU figures) if absent. */
 export const rusageBinary = path.join(repoRoot, "bench", ".build", "harness", "rusage");
 
+/** How to run: --quick or full, a repetition override, where progress goes. */
 export interface RunOptions {
   quick: boolean;
   /** Overrides every case's repetition count. */
