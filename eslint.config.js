@@ -30,7 +30,7 @@ export default tseslint.config(
     rules: { "@typescript-eslint/require-await": "off" },
   },
   {
-    files: ["eslint.config.js"],
+    files: ["eslint.config.js", "bin/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -11,6 +11,7 @@ export { wait, asCompleted, AsCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_C
 export { timeout, timeoutAt, Timeout, waitFor } from "./timeouts.ts";
 export { taskGroup, TaskGroup } from "./task-groups.ts";
 export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./graph.ts";
+export { enableInspection, disableInspection, inspectionSocketPath, type InspectionReply } from "./inspection.ts";
 export { Lock, Event, Condition, Semaphore, BoundedSemaphore } from "./locks.ts";
 export { Barrier } from "./barrier.ts";
 export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, type PriorityQueueOptions } from "./queues.ts";

@@ -311,7 +311,15 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       );
     } else if (isThenable(out)) {
       // An aiots future returned by the function is awaited as the task's own wait.
-      taskStorage.run(this, () => this.#adopt(out));
+      // (outside loop-callback mode, or the future would not see this task awaiting it and a cancel would not reach it)
+      taskStorage.run(this, () => {
+        const was = setInLoopCallback(false);
+        try {
+          this.#adopt(out);
+        } finally {
+          setInLoopCallback(was);
+        }
+      });
     } else {
       this.#succeed(out);
     }
