@@ -5,11 +5,12 @@
  * `limit` of them. A request is awaited through an aiots Future racing the session's `total`
  * deadline, so cancelling the calling task (or the deadline) aborts the undici request, which
  * closes that connection rather than reusing a half-finished one. `connect` and `sockRead` map to
- * undici's connect timeout and headers/body timeouts, and surface as aiots `TimeoutError`.
+ * undici's connect timeout and headers/body timeouts, and surface as aiots `TimeoutError`. undici
+ * is loaded on a session's first request, so servers that never use the client do not pay for it.
  * @module
  */
 import { Readable } from "node:stream";
-import { Agent } from "undici";
+import type { Agent } from "undici";
 import { getRunningLoop } from "../events.ts";
 import { awaitForeign } from "../internal/foreign.ts";
 import { inspectSymbol } from "../internal/inspect.ts";
@@ -63,6 +64,12 @@ export interface RequestOptions {
 
 let sessionCounter = 0;
 
+let undiciModule: Promise<typeof import("undici")> | null = null;
+
+function loadUndici(): Promise<typeof import("undici")> {
+  return (undiciModule ??= import("undici"));
+}
+
 /**
  * An HTTP client session (aiohttp.ClientSession): pooled keep-alive connections, default headers
  * and timeouts. Close it (or `await using`) when done; pending keep-alive sockets are closed then.
@@ -78,7 +85,9 @@ let sessionCounter = 0;
  * ```
  */
 export class ClientSession implements AsyncDisposable {
-  readonly #agent: Agent;
+  // Created on the first request (undici is loaded then); null until then.
+  #agent: Agent | null = null;
+  readonly #agentOptions: ConstructorParameters<typeof Agent>[0];
   readonly #baseUrl: URL | null;
   readonly #headers: Record<string, string>;
   readonly #timeout: ClientTimeout;
@@ -98,11 +107,11 @@ export class ClientSession implements AsyncDisposable {
     this.#headers = { ...options.headers };
     this.#raiseForStatus = options.raiseForStatus ?? false;
     const connect = this.#timeout.connect;
-    this.#agent = new Agent({
+    this.#agentOptions = {
       connections: limit,
       keepAliveTimeout: (options.keepaliveTimeout ?? 15) * 1000,
       connect: connect == null ? {} : { timeout: connect * 1000 },
-    });
+    };
   }
 
   /** True once `close()` was called. */
@@ -128,11 +137,12 @@ export class ClientSession implements AsyncDisposable {
     const controller = new AbortController();
     const sockRead = timeout.sockRead == null ? 0 : timeout.sockRead * 1000;
     const verb = method.toUpperCase();
+    const agent = this.#agent ?? (await this.#createAgent());
     this.#inFlight++;
     let data: Awaited<ReturnType<Agent["request"]>>;
     try {
       data = await awaitForeign(
-        this.#agent.request({
+        agent.request({
           origin: target.origin,
           path: target.pathname + target.search,
           method: verb,
@@ -202,7 +212,7 @@ export class ClientSession implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await awaitForeign(this.#agent.destroy());
+    if (this.#agent !== null) await awaitForeign(this.#agent.destroy());
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -215,6 +225,13 @@ export class ClientSession implements AsyncDisposable {
 
   [inspectSymbol](): string {
     return this.toString();
+  }
+
+  async #createAgent(): Promise<Agent> {
+    const { Agent } = await awaitForeign(loadUndici());
+    if (this.#closed) throw new Error("this ClientSession is closed: create a new one");
+    this.#agent ??= new Agent(this.#agentOptions);
+    return this.#agent;
   }
 
   #resolveUrl(url: string | URL, params: RequestOptions["params"]): URL {
