@@ -31,6 +31,8 @@ import { inspectSymbol } from "./internal/inspect.ts";
 
 export { StreamReader, DEFAULT_LIMIT, type StreamReaderOptions } from "./stream-reader.ts";
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Called for each new connection of a stream server; runs as its own task. */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => unknown;
 
@@ -165,6 +167,11 @@ export class StreamReaderProtocol extends Protocol {
     return this.#paused;
   }
 
+  /** True once `connectionLost` was called. */
+  get lost(): boolean {
+    return this.#connectionLost;
+  }
+
   /**
    * Waits until writing may continue (`StreamWriter.drain()` calls this).
    * @throws {Error} `ConnectionResetError` ("Connection lost") when the connection is gone.
@@ -281,7 +288,16 @@ export class StreamWriter implements AsyncDisposable {
    * @throws the reader's error, or `ConnectionResetError` ("Connection lost") once the connection is gone.
    * @throws {CancelledError} when the task is cancelled while waiting.
    */
-  async drain(): Promise<void> {
+  drain(): Promise<void> {
+    // The common case (buffer under the high-water mark) allocates nothing, as asyncio's drain()
+    // returns without suspending then.
+    if (!this.#protocol.writingPaused && !this.#protocol.lost && !this.#transport.isClosing() && (this.#reader?.exception() ?? null) === null) {
+      return RESOLVED;
+    }
+    return this.#drainSlow();
+  }
+
+  async #drainSlow(): Promise<void> {
     const exc = this.#reader?.exception() ?? null;
     if (exc !== null) throw exc;
     // Let connectionLost run first, so a closed connection is reported here rather than later.
