@@ -200,6 +200,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocol>(
     }
   }
   const socket = options.sock ?? dgram.createSocket({ type: familyOf(options), reuseAddr: options.reusePort ?? false, reusePort: options.reusePort ?? false });
+  socket.unref(); // the running loop keeps the process alive, an endpoint left open after run() does not
   try {
     if (!options.sock || options.localAddr) {
       const [host, port] = options.localAddr ?? [undefined, 0];

@@ -4,6 +4,10 @@
  *
  * Every wait (connect, listen, TLS handshake, DNS) is an aiots Future, so task cancellation and
  * `timeout()` interrupt it; an interrupted connect destroys its socket.
+ *
+ * Sockets and servers are `unref()`ed: while the loop runs it keeps the process alive itself, and
+ * once `run()` returns, a server or connection left open does not keep Node from exiting (as a
+ * Python process exits after `asyncio.run()` whatever sockets are still open).
  * @module
  */
 import * as net from "node:net";
@@ -126,6 +130,7 @@ export async function createConnection<P extends StreamProtocol>(
       autoSelectFamily: options.family === undefined || options.family === 0,
       ...(delay === undefined || delay === null ? {} : { autoSelectFamilyAttemptTimeout: Math.max(10, delay * 1000) }),
     });
+    socket.unref(); // see the module note: the running loop keeps the process alive, not sockets
     await connected(loop, socket, where);
   }
   return connectSocket(loop, protocolFactory, socket, {
@@ -204,6 +209,7 @@ export async function connectAcceptedSocket<P extends StreamProtocol>(
 
 async function listen(loop: AbstractEventLoop, server: net.Server, options: net.ListenOptions, where: string): Promise<void> {
   server.listen(options);
+  server.unref();
   try {
     await waitEvent(loop, server, "listening", { wrapError: (e) => wrapNetError(e, where) });
   } catch (error) {
@@ -236,6 +242,7 @@ function acceptor<P extends StreamProtocol>(
   }
   return (socket) => {
     const where = describe(socket.remoteAddress ?? options.unixPath, socket.remotePort);
+    socket.unref();
     socket.on("error", () => undefined);
     // The handshake runs in its own task so that the accept path never waits on one client.
     loop.createTask(async () => {
@@ -307,6 +314,7 @@ export async function createUnixConnection<P extends StreamProtocol>(
     throw new TypeError("createUnixConnection() with ssl needs serverHostname (there is no host name to check the certificate against)");
   }
   const socket = net.connect({ path, allowHalfOpen: true });
+  socket.unref();
   await connected(loop, socket, path);
   return connectSocket(loop, protocolFactory, socket, {
     ssl: options.ssl,

@@ -17,6 +17,7 @@ import type { Socket, Server as NetServer, AddressInfo } from "node:net";
 import type { AbstractEventLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { inspectSymbol } from "./internal/inspect.ts";
+import { resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
 
 /** A connection the server tracks: `closeClients()` calls `close()`, `abortClients()` calls `abort()`. */
 export interface ServerClient {
@@ -160,6 +161,7 @@ export class Server implements AsyncDisposable {
     const track = options.trackConnections ?? options.onConnection === undefined;
     this.#socketViews = this.#netServers.map((s) => new ServerSocket(s));
     this.#listener = (socket) => this.#accepted(socket, track);
+    resourceOpened(this, "server", loop);
     for (const s of this.#netServers) s.on("connection", this.#listener);
   }
 
@@ -179,6 +181,7 @@ export class Server implements AsyncDisposable {
       socket.pause();
       // Nobody listens to a held socket yet: a reset meanwhile must not be an uncaught error.
       socket.on("error", ignoreError);
+      socket.unref(); // like the listening socket, it must not keep Node alive once the loop is gone
       this.#held.push(socket);
     }
   }
@@ -251,6 +254,7 @@ export class Server implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#serving = false;
+    resourceClosed(this);
     for (const s of this.#netServers) {
       s.off("connection", this.#listener);
       // The callback's error (ERR_SERVER_NOT_RUNNING) only says it was not listening: nothing to do.

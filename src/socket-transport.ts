@@ -18,6 +18,7 @@ import { isBufferedProtocol } from "./protocols.ts";
 import type { Server } from "./servers.ts";
 import { Transport, type ExtraInfo, type ExtraInfoName, type SocketAddress } from "./transports.ts";
 import { WriteFlow, checkBytes } from "./internal/write-flow.ts";
+import { resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
 
 /** Options of the (internal) `SocketTransport` constructor. */
 export interface SocketTransportOptions {
@@ -86,11 +87,14 @@ export class SocketTransport extends Transport {
     this.#tls = options.tls ?? false;
     this.#flow = new WriteFlow(loop, this, protocol);
     if (typeof socket.setNoDelay === "function" && socket.remotePort !== undefined) socket.setNoDelay(true);
+    // The running loop keeps the process alive; a connection left open after run() must not.
+    socket.unref();
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
     this.#server?.attach(this);
+    resourceOpened(this, this.#tls ? "TLS transport" : "socket transport", loop, { connection: true });
     if (options.callConnectionMade ?? true) {
       try {
         protocol.connectionMade(this);
@@ -149,6 +153,7 @@ export class SocketTransport extends Transport {
     this.#lost = true;
     this.#closing = true;
     this.#server?.detach(this);
+    resourceClosed(this, { connection: true, kind: this.#tls ? "TLS transport" : "socket transport" });
     try {
       this.#protocol.connectionLost(this.#error);
     } catch (exception) {
@@ -267,6 +272,7 @@ export class SocketTransport extends Transport {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
+    resourceClosed(this);
     this.#reading = false;
     const socket = this.#socket;
     // Flush what is buffered, then close both directions (asyncio closes the socket, not only its write side).
@@ -282,6 +288,7 @@ export class SocketTransport extends Transport {
     if (this.#lost) return;
     this.#closing = true;
     this.#socket.destroy();
+    resourceClosed(this);
   }
 
   getWriteBufferSize(): number {
@@ -312,6 +319,7 @@ export class SocketTransport extends Transport {
   detachSocket(): Socket {
     if (this.#closing) throw new Error(`${this.toString()} is closing: cannot upgrade it to TLS`);
     this.#detached = true;
+    resourceClosed(this, { connection: true, kind: this.#tls ? "TLS transport" : "socket transport" });
     this.#closing = true;
     const socket = this.#socket;
     socket.off("data", this.#onData);

@@ -346,3 +346,20 @@ void test("TLS to an IP address checks the certificate's IP entry; serverHostnam
     );
   });
 });
+
+void test("servers, connections and UDP endpoints left open do not keep Node alive after run() returns", async () => {
+  const { execFile } = await import("node:child_process");
+  const script = `
+    import { run, startServer, openConnection, getRunningLoop, DatagramProtocol } from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).href)};
+    await run(async () => {
+      const server = await startServer(async (r) => { await r.read(); }, "127.0.0.1", 0);
+      const [, w] = await openConnection(...server.sockets[0].getsockname());
+      w.write(Buffer.from("x"));
+      await getRunningLoop().createDatagramEndpoint(() => new DatagramProtocol(), { localAddr: ["127.0.0.1", 0] });
+    });
+    console.log("exited");`;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 15_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+  assert.equal(out.trim(), "exited");
+});
