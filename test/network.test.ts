@@ -359,7 +359,7 @@ void test("servers, connections and UDP endpoints left open do not keep Node ali
     });
     console.log("exited");`;
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 15_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 15_000 }, (error, stdout) => (error ? reject(new Error(error.message)) : resolve(stdout)));
   });
   assert.equal(out.trim(), "exited");
 });
