@@ -5,6 +5,9 @@ import assert from "node:assert/strict";
 import { BoundedSemaphore, Condition, Event, Lock, Semaphore, run, sleep, waitFor } from "../src/index.ts";
 import { Ops, isInterruption, seeded } from "./stress-helpers.ts";
 
+// A regression in a hand-over makes a test hang: fail it instead.
+const BOUNDED = { timeout: 20_000 };
+
 interface Acquirable {
   acquire(): Promise<true>;
   release(): void;
@@ -52,7 +55,7 @@ async function stressAcquirable(prim: Acquirable, capacity: number, seed: number
   return { entered, interrupted };
 }
 
-void test("stress: Lock under random cancellations and timeouts stays exclusive and ends free", async () => {
+void test("stress: Lock under random cancellations and timeouts stays exclusive and ends free", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     await stressAcquirable(lock, 1, 1);
@@ -60,7 +63,7 @@ void test("stress: Lock under random cancellations and timeouts stays exclusive 
   });
 });
 
-void test("stress: Semaphore(3) keeps at most 3 holders and gets every permit back", async () => {
+void test("stress: Semaphore(3) keeps at most 3 holders and gets every permit back", BOUNDED, async () => {
   await run(async () => {
     const sem = new Semaphore(3);
     await stressAcquirable(sem, 3, 2);
@@ -68,7 +71,7 @@ void test("stress: Semaphore(3) keeps at most 3 holders and gets every permit ba
   });
 });
 
-void test("stress: BoundedSemaphore(2) never sees an extra release", async () => {
+void test("stress: BoundedSemaphore(2) never sees an extra release", BOUNDED, async () => {
   await run(async () => {
     const sem = new BoundedSemaphore(2);
     await stressAcquirable(sem, 2, 3);
@@ -77,7 +80,7 @@ void test("stress: BoundedSemaphore(2) never sees an extra release", async () =>
   });
 });
 
-void test("stress: Condition delivers every item once and loses no notification", async () => {
+void test("stress: Condition delivers every item once and loses no notification", BOUNDED, async () => {
   await run(async () => {
     const random = seeded(4);
     const cond = new Condition();
@@ -131,7 +134,7 @@ void test("stress: Condition delivers every item once and loses no notification"
   });
 });
 
-void test("stress: Event wakes every waiter that was not cancelled", async () => {
+void test("stress: Event wakes every waiter that was not cancelled", BOUNDED, async () => {
   await run(async () => {
     const random = seeded(5);
     for (let round = 0; round < 8; round++) {

@@ -19,6 +19,9 @@ import {
 } from "../src/index.ts";
 import { iterations, rejection } from "./helpers.ts";
 
+// A regression in a hand-over makes a test hang: fail it instead.
+const BOUNDED = { timeout: 20_000 };
+
 /** Lets the loop run until `ready()` holds (bounded, so a broken test fails instead of hanging). */
 async function until(ready: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !ready(); i++) await sleep(0);
@@ -48,7 +51,7 @@ function holder(prim: Acquirable, name: string, log: string[]): Task<void> {
 
 // ---- Lock ----
 
-void test("Lock: acquire, release, locked() and repr", async () => {
+void test("Lock: acquire, release, locked() and repr", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     assert.equal(lock.locked(), false);
@@ -66,7 +69,7 @@ void test("Lock: acquire, release, locked() and repr", async () => {
   });
 });
 
-void test("Lock and Semaphore: an uncontended acquire allocates no future (a shared resolved promise)", async () => {
+void test("Lock and Semaphore: an uncontended acquire allocates no future (a shared resolved promise)", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     const first = lock.acquire();
@@ -82,7 +85,7 @@ void test("Lock and Semaphore: an uncontended acquire allocates no future (a sha
   });
 });
 
-void test("Lock: releasing an unlocked lock throws a clear error", async () => {
+void test("Lock: releasing an unlocked lock throws a clear error", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     assert.throws(() => lock.release(), /unlocked lock/);
@@ -92,7 +95,7 @@ void test("Lock: releasing an unlocked lock throws a clear error", async () => {
   });
 });
 
-void test("Lock: waiters get the lock in arrival order", async () => {
+void test("Lock: waiters get the lock in arrival order", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -106,7 +109,7 @@ void test("Lock: waiters get the lock in arrival order", async () => {
   });
 });
 
-void test("Lock: no barging — a newcomer cannot take the lock from a woken waiter", async () => {
+void test("Lock: no barging — a newcomer cannot take the lock from a woken waiter", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -121,7 +124,7 @@ void test("Lock: no barging — a newcomer cannot take the lock from a woken wai
   });
 });
 
-void test("Lock: a waiter cancelled in line takes nothing and the next waiter gets the lock", async () => {
+void test("Lock: a waiter cancelled in line takes nothing and the next waiter gets the lock", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -140,7 +143,7 @@ void test("Lock: a waiter cancelled in line takes nothing and the next waiter ge
   });
 });
 
-void test("Lock: woken and cancelled in the same turn passes the lock on (acquire throws CancelledError)", async () => {
+void test("Lock: woken and cancelled in the same turn passes the lock on (acquire throws CancelledError)", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     const log: string[] = [];
@@ -168,7 +171,7 @@ void test("Lock: woken and cancelled in the same turn passes the lock on (acquir
   });
 });
 
-void test("Lock: waitFor and timeout around acquire leave the lock consistent", async () => {
+void test("Lock: waitFor and timeout around acquire leave the lock consistent", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     await lock.acquire();
@@ -183,7 +186,7 @@ void test("Lock: waitFor and timeout around acquire leave the lock consistent", 
   });
 });
 
-void test("Lock: enter() with await using releases on normal exit and on error", async () => {
+void test("Lock: enter() with await using releases on normal exit and on error", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     {
@@ -212,7 +215,7 @@ void test("Lock: enter() with await using releases on normal exit and on error",
 
 // ---- Event ----
 
-void test("Event: wait blocks until set, wakes every waiter in order; clear resets", async () => {
+void test("Event: wait blocks until set, wakes every waiter in order; clear resets", BOUNDED, async () => {
   await run(async () => {
     const event = new Event();
     const log: number[] = [];
@@ -241,7 +244,7 @@ void test("Event: wait blocks until set, wakes every waiter in order; clear rese
   });
 });
 
-void test("Event: a cancelled waiter leaves; the others are still woken", async () => {
+void test("Event: a cancelled waiter leaves; the others are still woken", BOUNDED, async () => {
   await run(async () => {
     const event = new Event();
     const a = createTask(() => event.wait());
@@ -256,7 +259,7 @@ void test("Event: a cancelled waiter leaves; the others are still woken", async 
   });
 });
 
-void test("Event: woken then cancelled in the same turn ends cancelled", async () => {
+void test("Event: woken then cancelled in the same turn ends cancelled", BOUNDED, async () => {
   await run(async () => {
     const event = new Event();
     const a = createTask(() => event.wait());
@@ -269,7 +272,7 @@ void test("Event: woken then cancelled in the same turn ends cancelled", async (
 
 // ---- Condition ----
 
-void test("Condition: wait and notify need the lock", async () => {
+void test("Condition: wait and notify need the lock", BOUNDED, async () => {
   await run(async () => {
     const cond = new Condition();
     await assert.rejects(cond.wait(), /needs the condition's lock/);
@@ -282,7 +285,7 @@ void test("Condition: wait and notify need the lock", async () => {
   });
 });
 
-void test("Condition: notify(n) wakes n waiters in order, notifyAll the rest; wait returns holding the lock", async () => {
+void test("Condition: notify(n) wakes n waiters in order, notifyAll the rest; wait returns holding the lock", BOUNDED, async () => {
   await run(async () => {
     const cond = new Condition();
     const log: string[] = [];
@@ -312,7 +315,7 @@ void test("Condition: notify(n) wakes n waiters in order, notifyAll the rest; wa
   });
 });
 
-void test("Condition: waitFor re-checks the predicate after each notification", async () => {
+void test("Condition: waitFor re-checks the predicate after each notification", BOUNDED, async () => {
   await run(async () => {
     const cond = new Condition();
     let value = 0;
@@ -330,7 +333,7 @@ void test("Condition: waitFor re-checks the predicate after each notification", 
   });
 });
 
-void test("Condition: a cancelled wait takes the lock back before throwing", async () => {
+void test("Condition: a cancelled wait takes the lock back before throwing", BOUNDED, async () => {
   await run(async () => {
     const cond = new Condition();
     let heldInCatch: boolean | null = null;
@@ -356,7 +359,7 @@ void test("Condition: a cancelled wait takes the lock back before throwing", asy
   });
 });
 
-void test("Condition: notified then cancelled in the same turn passes the notification on", async () => {
+void test("Condition: notified then cancelled in the same turn passes the notification on", BOUNDED, async () => {
   await run(async () => {
     const cond = new Condition();
     const log: string[] = [];
@@ -380,7 +383,7 @@ void test("Condition: notified then cancelled in the same turn passes the notifi
   });
 });
 
-void test("Condition: several conditions can share one lock", async () => {
+void test("Condition: several conditions can share one lock", BOUNDED, async () => {
   await run(async () => {
     const lock = new Lock();
     const c1 = new Condition(lock);
@@ -394,14 +397,14 @@ void test("Condition: several conditions can share one lock", async () => {
 
 // ---- Semaphore / BoundedSemaphore ----
 
-void test("Semaphore: bad initial values are rejected", () => {
+void test("Semaphore: bad initial values are rejected", BOUNDED, () => {
   assert.throws(() => new Semaphore(-1), RangeError);
   assert.throws(() => new Semaphore(1.5), TypeError);
   assert.throws(() => new Semaphore("2" as unknown as number), TypeError);
   assert.throws(() => new BoundedSemaphore(-3), /BoundedSemaphore initial value must be >= 0/);
 });
 
-void test("Semaphore: permits, FIFO waiters, no barging, repr", async () => {
+void test("Semaphore: permits, FIFO waiters, no barging, repr", BOUNDED, async () => {
   await run(async () => {
     const sem = new Semaphore(2);
     assert.equal(String(sem), "<Semaphore [unlocked, value:2]>");
@@ -421,7 +424,7 @@ void test("Semaphore: permits, FIFO waiters, no barging, repr", async () => {
   });
 });
 
-void test("Semaphore: cancelled waiters take no permit, including woken-then-cancelled ones", async () => {
+void test("Semaphore: cancelled waiters take no permit, including woken-then-cancelled ones", BOUNDED, async () => {
   await run(async () => {
     const sem = new Semaphore(0);
     const log: string[] = [];
@@ -441,7 +444,7 @@ void test("Semaphore: cancelled waiters take no permit, including woken-then-can
   });
 });
 
-void test("Semaphore: enter() releases on exit; BoundedSemaphore refuses extra releases", async () => {
+void test("Semaphore: enter() releases on exit; BoundedSemaphore refuses extra releases", BOUNDED, async () => {
   await run(async () => {
     const sem = new BoundedSemaphore(2);
     {

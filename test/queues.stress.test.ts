@@ -5,6 +5,9 @@ import assert from "node:assert/strict";
 import { LifoQueue, PriorityQueue, Queue, QueueFull, QueueEmpty, run, sleep, waitFor } from "../src/index.ts";
 import { Ops, isInterruption, seeded } from "./stress-helpers.ts";
 
+// A regression in a hand-over makes a test hang: fail it instead.
+const BOUNDED = { timeout: 20_000 };
+
 // Nobody waits for something the queue could give now: a lost slot or item would show here.
 function checkInvariants(q: Queue<number>): void {
   const repr = String(q);
@@ -92,23 +95,23 @@ async function stressQueue(q: Queue<number>, seed: number): Promise<void> {
   assert.match(String(q), / qsize=0>$/);
 }
 
-void test("stress: Queue(5) delivers every item exactly once under random cancellations and timeouts", async () => {
+void test("stress: Queue(5) delivers every item exactly once under random cancellations and timeouts", BOUNDED, async () => {
   await run(() => stressQueue(new Queue<number>(5), 11));
 });
 
-void test("stress: unbounded Queue delivers every item exactly once", async () => {
+void test("stress: unbounded Queue delivers every item exactly once", BOUNDED, async () => {
   await run(() => stressQueue(new Queue<number>(), 12));
 });
 
-void test("stress: LifoQueue(3) delivers every item exactly once", async () => {
+void test("stress: LifoQueue(3) delivers every item exactly once", BOUNDED, async () => {
   await run(() => stressQueue(new LifoQueue<number>(3), 13));
 });
 
-void test("stress: PriorityQueue(4) delivers every item exactly once", async () => {
+void test("stress: PriorityQueue(4) delivers every item exactly once", BOUNDED, async () => {
   await run(() => stressQueue(new PriorityQueue<number>(4), 14));
 });
 
-void test("stress: FIFO order holds for a single consumer despite cancelled getters", async () => {
+void test("stress: FIFO order holds for a single consumer despite cancelled getters", BOUNDED, async () => {
   await run(async () => {
     const random = seeded(15);
     const q = new Queue<number>(8);
