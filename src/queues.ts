@@ -18,17 +18,45 @@ import { compareLikePython, BinaryHeap } from "./internal/priority.ts";
 import { RingBuffer } from "./internal/ring-buffer.ts";
 import { RESOLVED_VOID, Waiter, WaiterList, lateCancel } from "./internal/waiter-list.ts";
 
-/** `getNowait()` on an empty queue. */
+/**
+ * `getNowait()` on an empty queue (asyncio.QueueEmpty).
+ * @example
+ * ```ts
+ * import { Queue, QueueEmpty } from "aiots";
+ * try { new Queue<number>().getNowait(); } catch (e) { console.log(e instanceof QueueEmpty); } // true
+ * ```
+ */
 export class QueueEmpty extends Error {
   override name = "QueueEmpty";
 }
 
-/** `putNowait()` on a full queue. */
+/**
+ * `putNowait()` on a full queue (asyncio.QueueFull).
+ * @example
+ * ```ts
+ * import { Queue, QueueFull } from "aiots";
+ * const q = new Queue<number>(1);
+ * q.putNowait(1);
+ * try { q.putNowait(2); } catch (e) { console.log(e instanceof QueueFull); } // true
+ * ```
+ */
 export class QueueFull extends Error {
   override name = "QueueFull";
 }
 
-/** The queue was shut down: `put` always throws it, `get` once the queue is empty (or at once if the shutdown was immediate). */
+/**
+ * The queue was shut down (asyncio.QueueShutDown): `put` always throws it, `get` once the queue is
+ * empty (at once after `shutdown(true)`). `for await` over a queue ends on it instead of throwing.
+ * @example
+ * ```ts
+ * import { run, Queue, QueueShutDown } from "aiots";
+ * await run(async () => {
+ *   const q = new Queue<number>();
+ *   q.shutdown();
+ *   try { await q.put(1); } catch (e) { console.log(e instanceof QueueShutDown); } // true
+ * });
+ * ```
+ */
 export class QueueShutDown extends Error {
   override name = "QueueShutDown";
 }
@@ -247,11 +275,6 @@ export class Queue<T> implements AsyncIterable<T> {
     return this.#items.size;
   }
 
-  /** The stored items in the order `get` would take them, for the repr. */
-  protected storedItems(): T[] {
-    return [...this.#items];
-  }
-
   // Counts a new item and hands it to the first getter, or stores it.
   #insert(item: T): void {
     this.#unfinished += 1;
@@ -371,10 +394,6 @@ export class LifoQueue<T> extends Queue<T> {
   protected override storedCount(): number {
     return this.#stack.length;
   }
-
-  protected override storedItems(): T[] {
-    return [...this.#stack].reverse();
-  }
 }
 
 /** Options of `PriorityQueue`. */
@@ -429,9 +448,5 @@ export class PriorityQueue<T> extends Queue<T> {
 
   protected override storedCount(): number {
     return this.#heap.size;
-  }
-
-  protected override storedItems(): T[] {
-    return this.#heap.sortedItems();
   }
 }

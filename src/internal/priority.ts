@@ -78,13 +78,6 @@ export class BinaryHeap<T> {
     return top;
   }
 
-  /** The items in the order `pop` would return them (for reprs). */
-  sortedItems(): T[] {
-    const order = this.#items.map((item, i) => ({ item, seq: this.#seqs[i]! }));
-    order.sort((a, b) => this.#compare(a.item, b.item) || a.seq - b.seq);
-    return order.map((e) => e.item);
-  }
-
   #before(a: T, aSeq: number, b: T, bSeq: number): boolean {
     const c = this.#compare(a, b);
     if (typeof c !== "number" || Number.isNaN(c)) {
