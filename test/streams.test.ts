@@ -319,3 +319,36 @@ void test("the limit option reaches server-side readers", async () => {
     assert.equal(getRunningLoop().isRunning(), true);
   });
 });
+
+void test("a TCP connect that never completes (full backlog) is interrupted by cancellation and timeout()", { skip: process.platform !== "linux" }, async () => {
+  const { spawn } = await import("node:child_process");
+  // A listener that never accepts, with the smallest backlog: once it is full, SYNs are dropped.
+  const py = spawn("/usr/bin/python3", ["-c", "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)"], { stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    const port = Number(await new Promise<string>((resolve, reject) => {
+      py.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()));
+      py.once("error", reject);
+    }));
+    const fillers: net.Socket[] = [];
+    await run(async () => {
+      // Fill the backlog: connect until a connect stays pending.
+      for (let i = 0; i < 16; i++) {
+        const s = net.connect(port, "127.0.0.1");
+        s.on("error", () => undefined);
+        fillers.push(s);
+        const connected = getRunningLoop().createFuture<boolean>();
+        s.once("connect", () => connected.setResult(true));
+        const ok = await timeout(0.2, async () => await connected).catch(() => false);
+        if (!ok) break;
+      }
+      const task = createTask(() => openConnection("127.0.0.1", port));
+      await sleep(0.05);
+      task.cancel();
+      await assert.rejects(task, CancelledError);
+      await assert.rejects(timeout(0.05, () => openConnection("127.0.0.1", port)), TimeoutError);
+    });
+    for (const s of fillers) s.destroy();
+  } finally {
+    py.kill();
+  }
+});
