@@ -343,3 +343,35 @@ void test("runInExecutor accepts any executor with submit(); the pool has a read
     assert.throws(() => new ThreadPoolExecutor({ maxWorkers: 0 }), RangeError);
   });
 });
+
+void test("a worker that dies fails its job with a clear error; the pool replaces it", async () => {
+  await run(async () => {
+    await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const exited = await rejection(pool.submit(() => process.exit(3)));
+    assert.match((exited as Error).message, /worker thread running the job exited with code 3/);
+    // An error thrown after the job returned kills the (idle) worker; the next job gets a new one.
+    assert.equal(
+      await pool.submit(() => {
+        setTimeout(() => {
+          throw new Error("late");
+        }, 0);
+        return 1;
+      }),
+      1,
+    );
+    await eventually(() => pool.workerCount === 0, "the broken worker to exit");
+    assert.equal(await pool.submit(() => 2), 2);
+  });
+});
+
+void test("setDefaultExecutor(pool) makes toThread and runInExecutor(null, ...) use that pool", async () => {
+  await run(async () => {
+    const pool = new ThreadPoolExecutor({ maxWorkers: 1, threadNamePrefix: "mine" });
+    getRunningLoop().setDefaultExecutor(pool);
+    const names = await gather(
+      toThread(() => process.getBuiltinModule("node:worker_threads").threadName),
+      getRunningLoop().runInExecutor(null, () => process.getBuiltinModule("node:worker_threads").threadName),
+    );
+    assert.deepEqual(names, ["mine_0", "mine_0"]);
+  });
+});
