@@ -67,6 +67,7 @@ const FINISHED = 2;
 
 interface WorkItem {
   readonly id: number;
+  // Sent as is, except that `source` goes only to workers that have not compiled it yet.
   readonly message: JobMessage;
   readonly transfer: readonly TransferListItem[];
   readonly future: Future<unknown>;
@@ -77,6 +78,8 @@ interface WorkItem {
 
 interface WorkerSlot {
   readonly worker: Worker;
+  // Keys of the function sources this worker has compiled (see JobMessage.key).
+  readonly known: Set<number>;
   // The job this worker runs now; null while idle.
   item: WorkItem | null;
   exited: boolean;
@@ -84,6 +87,17 @@ interface WorkerSlot {
 
 let poolCounter = 0;
 let jobCounter = 0;
+// Function source -> a small key, so a worker receives each source once.
+const sourceKeys = new Map<string, number>();
+
+function functionMessage(id: number, source: string, args: unknown[], transferResult: boolean): JobMessage {
+  let key = sourceKeys.get(source);
+  if (key === undefined) {
+    key = sourceKeys.size;
+    sourceKeys.set(source, key);
+  }
+  return transferResult ? { id, key, source, args, transferResult } : { id, key, source, args };
+}
 
 /**
  * A pool of worker threads that runs jobs (concurrent.futures.ThreadPoolExecutor).
@@ -204,10 +218,10 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
     let message: JobMessage;
     if (typeof job === "function") {
       options = {};
-      message = { id, source: functionJobSource(what, job), args, transferResult: false };
+      message = functionMessage(id, functionJobSource(what, job), args, false);
     } else if (job !== null && typeof job === "object" && "fn" in job && typeof job.fn === "function") {
       options = job;
-      message = { id, source: functionJobSource(what, job.fn), args, transferResult: job.transferResult === true };
+      message = functionMessage(id, functionJobSource(what, job.fn), args, job.transferResult === true);
     } else if (job !== null && typeof job === "object" && "module" in job) {
       options = job;
       message = { id, module: moduleSpecifier(job.module), export: exportName(job.export), args, transferResult: job.transferResult === true };
@@ -271,7 +285,7 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
 
   #startWorker(): WorkerSlot {
     const worker = new Worker(WORKER_SOURCE, { eval: true, name: `${this.#prefix}_${this.#workers.size}` });
-    const slot: WorkerSlot = { worker, item: null, exited: false };
+    const slot: WorkerSlot = { worker, known: new Set(), item: null, exited: false };
     this.#workers.add(slot);
     worker.on("message", (reply: ResultMessage) => this.#finished(slot, reply));
     worker.on("error", (error) => this.#workerFailed(slot, error));
@@ -285,7 +299,15 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
     slot.item = item;
     slot.worker.ref();
     try {
-      slot.worker.postMessage(item.message, item.transfer);
+      const message = item.message;
+      const key = message.key;
+      if (key === undefined || !slot.known.has(key)) {
+        slot.worker.postMessage(message, item.transfer);
+        if (key !== undefined) slot.known.add(key);
+      } else {
+        const { source: _, ...lean } = message;
+        slot.worker.postMessage(lean, item.transfer);
+      }
     } catch (error) {
       // Arguments that cannot be cloned: the worker never saw the job and is idle again.
       slot.item = null;

@@ -9,13 +9,17 @@
 /** What the pool sends: a job and its arguments. */
 export interface JobMessage {
   id: number;
-  /** A function expression (`source`) or a module URL to import (`module`) and an export name. */
+  /**
+   * A function job: `key` names its source; `source` (a function expression) comes along only the
+   * first time a worker sees that key. Otherwise a module job: the module URL and an export name.
+   */
+  key?: number;
   source?: string;
   module?: string;
   export?: string;
   args: unknown[];
   /** Transfer the ArrayBuffers found in the result instead of copying them. */
-  transferResult: boolean;
+  transferResult?: boolean;
 }
 
 /** What the worker answers. */
@@ -32,22 +36,22 @@ export interface ResultMessage {
 function workerMain(): void {
   const { parentPort, isMarkedAsUntransferable } = process.getBuiltinModule("node:worker_threads");
   const port = parentPort!;
-  // Compiled functions by source: a job sent 10k times is compiled once.
-  const compiled = new Map<string, Function>();
+  // Compiled functions by source key: a job sent 10k times is sent and compiled once per worker.
+  const compiled = new Map<number, Function>();
 
-  function compile(source: string): Function {
-    let fn = compiled.get(source);
+  function compile(key: number, source: string | undefined): Function {
+    let fn = compiled.get(key);
     if (fn === undefined) {
+      if (source === undefined) throw new Error(`aiots executor: worker has no source for job key ${key}`);
       // Indirect eval: compiled in the global scope, where a self-contained function needs nothing else.
       fn = (0, eval)(source) as Function;
-      if (compiled.size >= 256) compiled.delete(compiled.keys().next().value!);
-      compiled.set(source, fn);
+      compiled.set(key, fn);
     }
     return fn;
   }
 
   async function load(message: JobMessage): Promise<Function> {
-    if (message.source !== undefined) return compile(message.source);
+    if (message.key !== undefined) return compile(message.key, message.source);
     const namespace = (await import(message.module!)) as Record<string, unknown>;
     const fn = namespace[message.export!];
     if (typeof fn !== "function") {
@@ -78,14 +82,14 @@ function workerMain(): void {
     try {
       const fn = await load(message);
       const value: unknown = await (fn as (...args: unknown[]) => unknown)(...message.args);
-      if (message.transferResult) {
+      if (message.transferResult === true) {
         const found = new Set<ArrayBuffer>();
         transferables(value, found, 0);
         transfer = [...found];
       }
       reply = { id: message.id, ok: true, value };
     } catch (error) {
-      if (error instanceof ReferenceError && message.source !== undefined) {
+      if (error instanceof ReferenceError && message.key !== undefined) {
         error.message +=
           " (the job runs in a worker thread and sees only its arguments and globals: pass the value as an argument, or use a module job)";
       }

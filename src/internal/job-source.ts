@@ -22,6 +22,8 @@ let eslintScope: typeof EslintScope | undefined;
 const CACHE_LIMIT = 256;
 // source text -> the expression a worker evaluates to get the function back.
 const cache = new Map<string, string>();
+// The same, by function object: a function sent again skips even reading its source.
+const byFunction = new WeakMap<object, string>();
 
 let knownGlobals: Set<string> | undefined;
 
@@ -47,9 +49,14 @@ export const SELF_CONTAINED_HINT =
  * @throws {TypeError} if `fn` is native, bound, a class, or refers to variables outside itself.
  */
 export function functionJobSource(what: string, fn: (...args: never[]) => unknown): string {
+  const known = byFunction.get(fn);
+  if (known !== undefined) return known;
   const source = Function.prototype.toString.call(fn);
   const cached = cache.get(source);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    byFunction.set(fn, cached);
+    return cached;
+  }
   if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
     throw new TypeError(`${what} cannot send a native or bound function (${fn.name || "anonymous"}) to a worker thread: ${SELF_CONTAINED_HINT}`);
   }
@@ -65,6 +72,7 @@ export function functionJobSource(what: string, fn: (...args: never[]) => unknow
   }
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(source, expression);
+  byFunction.set(fn, expression);
   return expression;
 }
 
