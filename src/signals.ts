@@ -14,9 +14,10 @@ import type { AbstractEventLoop, Handle } from "./events.ts";
 import { checkCallback } from "./internal/validate.ts";
 import { signalName } from "./internal/signal-names.ts";
 
-// Signals a process cannot catch, and those Node reserves for itself.
+// Signals a process cannot catch; and those after which JavaScript cannot safely run (a real fault)
+// or that V8's profiler uses.
 const UNCATCHABLE = new Set(["SIGKILL", "SIGSTOP"]);
-const RESERVED = new Set(["SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGPROF", "SIGVTALRM"]);
+const RESERVED = new Set(["SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGPROF"]);
 
 interface Installed {
   readonly listener: () => void;
@@ -30,7 +31,9 @@ const handlers = new WeakMap<AbstractEventLoop, Map<NodeJS.Signals, Installed>>(
 function checkSignal(what: string, signal: unknown): NodeJS.Signals {
   const name = signalName(what, signal);
   if (UNCATCHABLE.has(name)) throw new RangeError(`${what}: ${name} cannot be caught, blocked or ignored, so it cannot have a handler`);
-  if (RESERVED.has(name)) throw new RangeError(`${what}: ${name} is reserved by Node.js and cannot have a handler`);
+  if (RESERVED.has(name)) {
+    throw new RangeError(`${what}: ${name} is reserved by Node.js (a fault signal, or V8's profiler) and cannot have a handler`);
+  }
   return name;
 }
 
