@@ -145,6 +145,11 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
     return this.#workers.size;
   }
 
+  /** True once `shutdown()` was called: no more jobs are taken. */
+  get isShutdown(): boolean {
+    return this.#shutdown;
+  }
+
   /** Jobs waiting for a worker. */
   get queuedCount(): number {
     let count = 0;
@@ -418,7 +423,15 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** The body of `loop.runInExecutor`: submits on `executor`, or on the loop's default pool. */
+// The default pools runInExecutor created, per loop: after loop.shutdownDefaultExecutor() shut one
+// down, the loop takes no more default-executor jobs (asyncio's "Executor shutdown has been called").
+const createdDefaults = new WeakMap<AbstractEventLoop, ThreadPoolExecutor>();
+
+/**
+ * The body of `loop.runInExecutor`: submits on `executor`, or on the loop's default pool (created
+ * on first use).
+ * @throws {Error} once the loop's default pool was shut down and `executor` is `null`.
+ */
 export function runInExecutor(
   loop: AbstractEventLoop,
   executor: Executor | null,
@@ -428,8 +441,13 @@ export function runInExecutor(
 ): Future<unknown> {
   let target = executor ?? loop.getDefaultExecutor();
   if (target === null) {
-    target = new ThreadPoolExecutor({ threadNamePrefix: "asyncio" });
-    loop.setDefaultExecutor(target);
+    if (createdDefaults.get(loop)?.isShutdown === true) {
+      throw new Error(`${what}: the loop's default executor was shut down (loop.shutdownDefaultExecutor()); pass an executor explicitly`);
+    }
+    const pool = new ThreadPoolExecutor({ threadNamePrefix: "asyncio" });
+    createdDefaults.set(loop, pool);
+    loop.setDefaultExecutor(pool);
+    target = pool;
   }
   if (target instanceof ThreadPoolExecutor) return target.submitOn(loop, job, args, what);
   const submit = (target as Partial<SubmittingExecutor>).submit;

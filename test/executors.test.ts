@@ -375,3 +375,17 @@ void test("setDefaultExecutor(pool) makes toThread and runInExecutor(null, ...) 
     assert.deepEqual(names, ["mine_0", "mine_0"]);
   });
 });
+
+void test("loop.shutdownDefaultExecutor() ends the default pool's workers; later default jobs are refused", async () => {
+  await run(async () => {
+    const loop = getRunningLoop();
+    assert.equal(await toThread(() => 1), 1);
+    const pool = loop.getDefaultExecutor() as ThreadPoolExecutor;
+    await loop.shutdownDefaultExecutor();
+    assert.equal(pool.isShutdown, true);
+    assert.equal(pool.workerCount, 0);
+    assert.throws(() => toThread(() => 2), /default executor was shut down/);
+    await using mine = new ThreadPoolExecutor({ maxWorkers: 1 });
+    assert.equal(await loop.runInExecutor(mine, () => 3), 3);
+  });
+});
