@@ -20,6 +20,7 @@ import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 import { SlowCallbackMonitor } from "./internal/slow-callbacks.ts";
 import { ReadyQueue } from "./internal/ready-queue.ts";
 import { TimerHeap } from "./internal/timer-heap.ts";
+import { loopClosing, loopDebugEnabled } from "./internal/resource-tracker.ts";
 import { checkCallback, checkDelay, checkWhen } from "./internal/validate.ts";
 import { ensureFuture, reportAbandonedTasks, Task } from "./tasks.ts";
 import { runInExecutor, type Job } from "./executors.ts";
@@ -91,6 +92,7 @@ export class EventLoop extends AbstractEventLoop {
 
   constructor() {
     super();
+    if (this.#debug) loopDebugEnabled(this);
   }
 
   time(): number {
@@ -218,6 +220,7 @@ export class EventLoop extends AbstractEventLoop {
     // Children and signal handlers must not outlive the loop that owns them.
     closeSubprocessTransports(this);
     removeAllSignalHandlers(this);
+    loopClosing(this);
     const executor = this.#defaultExecutor;
     this.#defaultExecutor = null;
     if (executor !== null) void Promise.resolve(executor.shutdown(false)).catch((exception: unknown) => {
@@ -313,6 +316,7 @@ export class EventLoop extends AbstractEventLoop {
 
   setDebug(enabled: boolean): void {
     this.#debug = Boolean(enabled);
+    if (this.#debug) loopDebugEnabled(this);
     if (this.#running) {
       setCaptureStacks(this.#debug);
       if (this.#debug) this.#startDebugMonitor();

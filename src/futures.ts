@@ -17,6 +17,7 @@ import { AbstractEventLoop, getRunningLoop } from "./events.ts";
 import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
+import { neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
@@ -113,6 +114,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this.#state !== PENDING) throw new InvalidStateError(`setResult() on a future that is already done: ${this}`);
     this.#result = result;
     this.#state = FINISHED;
+    if (neverAwaited.on && result !== undefined && this.#promise === undefined && this.#callbacks === null && this.#observers === null && this.#awaiters === null) trackUnawaitedResult(this, result, kObserve);
     this.#settle();
   }
 
@@ -181,6 +183,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
         }
         task.suspendOn(this);
         if (this.#state === PENDING) this.#addAwaiter(task);
+      } else if (this.#loop.isClosed()) {
+        // Outside any task (e.g. after run() returned): nothing can ever settle it; say so rather than hang.
+        return Promise.reject(new Error(`awaited ${this}, which is attached to a closed event loop and can never complete: await it inside run(), before its loop closes`)).then(onFulfilled, onRejected);
       }
     } else if (this.#exception !== undefined) {
       this.markRetrieved();

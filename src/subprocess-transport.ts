@@ -23,6 +23,7 @@ import { ReadPipeTransport, WritePipeTransport } from "./pipe-transport.ts";
 import { Protocol, SubprocessProtocol, type BaseProtocol } from "./protocols.ts";
 import { SubprocessTransport, type BaseTransport, type ExtraInfo, type ExtraInfoName } from "./transports.ts";
 import { signalName, signalNumber } from "./internal/signal-names.ts";
+import { resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
 
 /** Connect the child's stream to a new pipe (subprocess.PIPE). */
 export const PIPE = -1;
@@ -285,6 +286,7 @@ export class ChildProcessTransport extends SubprocessTransport {
     let live = liveTransports.get(this.loop);
     if (live === undefined) liveTransports.set(this.loop, (live = new Set()));
     live.add(this);
+    resourceOpened(this, "subprocess transport", this.loop);
     if (child.stdin !== null) this.#pipes.set(0, new WritePipeTransport(this.loop, child.stdin, new PipeProtocol(this, 0)));
     if (child.stdout !== null) this.#pipes.set(1, new ReadPipeTransport(this.loop, child.stdout, new PipeProtocol(this, 1)));
     if (child.stderr !== null) this.#pipes.set(2, new ReadPipeTransport(this.loop, child.stderr, new PipeProtocol(this, 2)));
@@ -355,6 +357,7 @@ export class ChildProcessTransport extends SubprocessTransport {
     if (this.#closed) return;
     this.#closed = true;
     for (const pipe of this.#pipes.values()) pipe.close();
+    resourceClosed(this);
     if (this.#returncode === null && this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill("SIGKILL");
   }
 
@@ -395,6 +398,7 @@ export class ChildProcessTransport extends SubprocessTransport {
     if (this.#lostPipes.size < this.#pipes.size) return;
     this.#finished = true;
     liveTransports.get(this.loop)?.delete(this);
+    resourceClosed(this);
     this.#call(() => {
       try {
         this.#protocol.connectionLost(null);

@@ -13,6 +13,7 @@ import type { AbstractEventLoop } from "../events.ts";
 import { currentAwaitingTask, type AwaitingTask } from "./context.ts";
 import type { Runnable } from "./runnable.ts";
 import { startAwaitSites, stopAwaitSites } from "./await-sites.ts";
+import { startNeverAwaited, stopNeverAwaited } from "./never-awaited.ts";
 import { slowCallbackChannel } from "./diagnostics.ts";
 
 interface StackAware {
@@ -31,6 +32,7 @@ export class SlowCallbackMonitor {
 
   start(): void {
     startAwaitSites();
+    startNeverAwaited();
     const stopBefore = promiseHooks.onBefore(() => {
       if (this.#depth++ === 0) this.#startedAt = performance.now();
     });
@@ -46,6 +48,7 @@ export class SlowCallbackMonitor {
 
   stop(): void {
     if (this.#stopHooks !== null) stopAwaitSites();
+    if (this.#stopHooks !== null) stopNeverAwaited();
     this.#stopHooks?.();
     this.#stopHooks = null;
   }
