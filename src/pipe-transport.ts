@@ -240,7 +240,10 @@ export class WritePipeTransport extends WriteTransport {
   }
 
   setWriteBufferLimits(high?: number | null, low?: number | null): void {
+    const wasPaused = this.#flow.paused;
     this.#flow.setLimits(high, low, this.#stream.writableLength);
+    // As SocketTransport: an empty write's callback tells when the writes in flight are done.
+    if (this.#flow.paused && !wasPaused && !this.#closing) this.#stream.write(Buffer.alloc(0), this.#onFlushed);
   }
 
   getWriteBufferLimits(): [number, number] {

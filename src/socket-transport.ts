@@ -32,6 +32,8 @@ export interface SocketTransportOptions {
   tls?: boolean;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** A Node error with the fields libuv errors carry. */
 function connectionLostError(): Error {
   return Object.assign(new Error("Connection lost"), { name: "ConnectionResetError", code: "ECONNRESET" });
@@ -296,7 +298,11 @@ export class SocketTransport extends Transport {
   }
 
   setWriteBufferLimits(high?: number | null, low?: number | null): void {
+    const wasPaused = this.#flow.paused;
     this.#flow.setLimits(high, low, this.#socket.writableLength);
+    // Paused by the new limits: the writes in flight may carry no callback, so queue an empty
+    // write whose callback runs once they are done, to see the buffer drain.
+    if (this.#flow.paused && !wasPaused && !this.#closing) this.#socket.write(EMPTY, this.#onFlushed);
   }
 
   getWriteBufferLimits(): [number, number] {

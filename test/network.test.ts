@@ -363,3 +363,28 @@ void test("servers, connections and UDP endpoints left open do not keep Node ali
   });
   assert.equal(out.trim(), "exited");
 });
+
+void test("lowering the limits below what is buffered pauses, and the protocol is resumed once it drains", async () => {
+  await run(async () => {
+    const loop = getRunningLoop();
+    const accepted: Recorder[] = [];
+    await using server = await loop.createServer(() => {
+      const p = new Recorder();
+      accepted.push(p);
+      return p;
+    }, "127.0.0.1", 0);
+    const [t, client] = await loop.createConnection(() => new Recorder(), ...addressOf(server));
+    while (accepted.length === 0) await sleep(0.001);
+    accepted[0]!.transport!.pauseReading();
+    // Under the default 64 KiB mark, so no write carries a completion callback...
+    for (let i = 0; i < 2000 && t.getWriteBufferSize() < 40_000; i++) t.write(Buffer.alloc(16 * 1024));
+    assert.ok(t.getWriteBufferSize() >= 40_000 && t.getWriteBufferSize() <= 64 * 1024 + 16 * 1024);
+    t.setWriteBufferLimits(1000); // ...then the mark drops below the buffer: paused now
+    assert.deepEqual(client.events, ["made", "pause"]);
+    accepted[0]!.transport!.resumeReading();
+    while (!client.events.includes("resume")) await sleep(0.002);
+    assert.ok(t.getWriteBufferSize() <= 250);
+    t.abort();
+    await client.lost;
+  });
+});

@@ -4,9 +4,10 @@
  *
  * How it works: after every write the transport reports its buffer size; going over `high` pauses
  * the protocol. Node reports progress only through write callbacks, so the transport asks for one
- * (`wantsCallback`) only when a write lands above `low`: the cheap path (an empty buffer, libuv
- * writing at once) never allocates a callback. Each callback re-checks the size and resumes the
- * protocol at or below `low`.
+ * (`wantsCallback`) only for the write that crosses `high` and for every write while paused: the
+ * usual path (a buffer under `high`) never allocates a callback. Writes complete in order, so once
+ * the crossing write has completed every later completion is seen; each re-checks the size and
+ * resumes the protocol at or below `low`.
  */
 import type { AbstractEventLoop } from "../events.ts";
 import type { BaseProtocol } from "../protocols.ts";
@@ -50,7 +51,7 @@ export class WriteFlow {
 
   /** True when a write that brings the buffer to `sizeAfter` bytes needs a completion callback. */
   wantsCallback(sizeAfter: number): boolean {
-    return this.paused || sizeAfter > this.low;
+    return this.paused || sizeAfter > this.high;
   }
 
   /** Pauses or resumes the protocol for the current buffer size. */
