@@ -16,6 +16,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { AbstractEventLoop } from "./events.ts";
 import type { Future } from "./futures.ts";
 import { CancelledError } from "./exceptions.ts";
@@ -152,7 +153,7 @@ async function start<P extends SubprocessProtocol>(
   const mergeStderr = options.stderr === STDOUT;
   // stderr follows stdout: the same fd, /dev/null, or the inherited stdout (fd 1).
   if (mergeStderr) stderr = stdout === "inherit" ? 1 : stdout;
-  const cwd = options.cwd === undefined ? process.cwd() : options.cwd instanceof URL ? options.cwd.pathname : String(options.cwd);
+  const cwd = options.cwd === undefined ? process.cwd() : options.cwd instanceof URL ? fileURLToPath(options.cwd) : String(options.cwd);
   const env = options.env ?? process.env;
   if (options.cwd !== undefined) {
     let isDir = false;
@@ -179,8 +180,9 @@ async function start<P extends SubprocessProtocol>(
   }
   if (pipeMerge) stderr = "ignore";
   const stdio: StdioOptions = [stdin, stdout, stderr];
-  const child = spawn(file, argv, { cwd, env: env, stdio });
+  // The protocol first: a factory that throws must not leave a child running.
   const protocol = protocolFactory();
+  const child = spawn(file, argv, { cwd, env, stdio });
   const transport = new ChildProcessTransport(loop, child, protocol);
   const started = loop.createFuture<void>();
   const onSpawn = (): void => {
@@ -193,8 +195,11 @@ async function start<P extends SubprocessProtocol>(
   };
   const onError = (error: NodeJS.ErrnoException): void => {
     child.removeListener("spawn", onSpawn);
-    const failure = error.code === "ENOENT" ? programNotFound(command.program, isAbsolute(command.program) || command.program.includes("/") ? null : (env["PATH"] ?? "")) : error;
-    if (failure !== error) (failure).cause = error;
+    let failure: Error = error;
+    if (error.code === "ENOENT") {
+      failure = programNotFound(command.program, command.program.includes("/") ? null : (env["PATH"] ?? ""));
+      failure.cause = error;
+    }
     if (!started.done()) started.setException(failure);
   };
   child.once("spawn", onSpawn);

@@ -140,3 +140,15 @@ void test("the loop methods check their arguments", async () => {
     await assert.rejects(loop.subprocessExec(() => new SubprocessProtocol(), "ls", [], { stdin: 1.5 }), /stdin must be PIPE/);
   });
 });
+
+void test("a protocol factory that throws rejects the call and starts no child", async () => {
+  await run(async () => {
+    const children = (): number => process.getActiveResourcesInfo().filter((r) => r === "ProcessWrap").length;
+    const before = children();
+    const failing = (): SubprocessProtocol => {
+      throw new Error("factory failed");
+    };
+    await assert.rejects(getRunningLoop().subprocessExec(failing, "sleep", ["30"]), /factory failed/);
+    assert.equal(children(), before);
+  });
+});
