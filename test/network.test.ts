@@ -388,3 +388,26 @@ void test("lowering the limits below what is buffered pauses, and the protocol i
     await client.lost;
   });
 });
+
+void test("ssl as a tls.SecureContext; setProtocol switches who receives the data", async () => {
+  const { key, cert } = selfSignedCert();
+  const tls = await import("node:tls");
+  await run(async () => {
+    const loop = getRunningLoop();
+    await using server = await loop.createServer(() => new Echo(), "127.0.0.1", 0, { ssl: tls.createSecureContext({ key, cert }) });
+    const [t, first] = await loop.createConnection(() => new Recorder(), ...addressOf(server), { ssl: tls.createSecureContext({ ca: cert }), serverHostname: "localhost" });
+    assert.ok(t.getExtraInfo("sslcontext"));
+    t.write(Buffer.from("one"));
+    while (first.data.length < 3) await sleep(0.002);
+    const second = new Recorder();
+    t.setProtocol(second);
+    assert.equal(t.getProtocol(), second);
+    t.write(Buffer.from("two"));
+    while (second.data.length < 3) await sleep(0.002);
+    assert.equal(first.data.toString(), "one");
+    assert.equal(second.data.toString(), "two");
+    t.close();
+    await second.lost;
+    assert.equal(first.lost.done(), false, "only the current protocol hears connectionLost");
+  });
+});
