@@ -82,11 +82,16 @@ async function readUntil(proc: Process, line: string): Promise<string[]> {
   }
 }
 
+/** Starts test/fixtures/sigint-main.ts in `mode` and reads its output up to `line`. */
+async function fixture(mode: string, line: string): Promise<Process> {
+  const child = await createSubprocessExec(process.execPath, [sigint, mode], { stdout: PIPE });
+  await readUntil(child, line);
+  return child;
+}
+
 void test("run(): the first SIGINT cancels the main task, then Node's own SIGINT handling is restored", async () => {
   await run(async () => {
-    const child = await createSubprocessExec(process.execPath, [sigint, "cancel"], { stdout: PIPE });
-    await using _ = child;
-    await readUntil(child, "ready");
+    await using child = await fixture("cancel", "ready");
     child.sendSignal("SIGINT");
     const lines = await readUntil(child, "after");
     assert.deepEqual(lines, ["main finally", "run threw KeyboardInterrupt", "listeners 0", "after"]);
@@ -98,9 +103,7 @@ void test("run(): the first SIGINT cancels the main task, then Node's own SIGINT
 
 void test("run(): a second SIGINT ends the process when main ignores the first", async () => {
   await run(async () => {
-    const child = await createSubprocessExec(process.execPath, [sigint, "twice"], { stdout: PIPE });
-    await using _ = child;
-    await readUntil(child, "ready");
+    await using child = await fixture("twice", "ready");
     child.sendSignal("SIGINT");
     await readUntil(child, "first SIGINT cancelled main");
     child.sendSignal("SIGINT");
@@ -110,9 +113,7 @@ void test("run(): a second SIGINT ends the process when main ignores the first",
 
 void test("a handler left installed by a closed loop does not swallow its signal", async () => {
   await run(async () => {
-    const child = await createSubprocessExec(process.execPath, [sigint, "closed-loop"], { stdout: PIPE });
-    await using _ = child;
-    await readUntil(child, "after");
+    await using child = await fixture("closed-loop", "after");
     child.sendSignal("SIGTERM");
     assert.equal(await child.wait(), -constants.signals.SIGTERM);
     assert.equal((await child.stdout!.read()).toString(), "");
