@@ -23,8 +23,8 @@ let stopHook: (() => void) | null = null;
 let lastPromise: object | undefined;
 // The stack of the task's latest await of a thenable, not yet fixed as a suspension.
 const candidate = new WeakMap<object, Error>();
-// The stack where the task is suspended now.
-const sites = new WeakMap<object, Error>();
+// Where the task is suspended now: the stack at suspendOn, and the candidate recorded before it.
+const sites = new WeakMap<object, { here: Error; candidate: Error | undefined }>();
 
 function onInit(promise: object, parent: object | undefined): void {
   if (parent !== undefined && parent === lastPromise) {
@@ -53,13 +53,23 @@ export function stopAwaitSites(): void {
  * Called by a task when it suspends on a future while tracking is on. Called from `Future.then`
  * (a V8 job with no user frames below it), the site is the candidate recorded at the await; called
  * synchronously from user code (`sleep()` registers its wait as it is called), the stack here is it.
+ * Both are kept unformatted (capturing is cheap, formatting is not) and chosen between when shown.
  */
 export function noteSuspended(task: object): void {
-  const here = new Error("await site");
-  const userFrames = (here.stack ?? "").split("\n").slice(1).filter((line) => !/(\/src\/(futures|tasks|internal\/await-sites)\.ts|node:internal)/.test(line));
-  const site = userFrames.length > 0 ? here : candidate.get(task);
+  const candidateSite = candidate.get(task);
   candidate.delete(task);
-  if (site !== undefined) sites.set(task, site);
+  sites.set(task, { here: new Error("await site"), candidate: candidateSite });
+}
+
+const INTERNAL = /\/src\/(futures|tasks|sleep|base-events|internal\/[a-z-]+)\.ts|node:internal|^Promise\./;
+
+function userFrames(error: Error | undefined): string[] {
+  if (error === undefined) return [];
+  return (error.stack ?? "")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().replace(/^at /, ""))
+    .filter((frame) => !INTERNAL.test(frame));
 }
 
 /**
@@ -67,15 +77,8 @@ export function noteSuspended(task: object): void {
  * own frames and Node's internals; an empty array when unknown (tracking was off at that await).
  */
 export function awaitSite(task: object, depth = 8): string[] {
-  const error = sites.get(task);
-  if (error === undefined) return [];
-  const frames: string[] = [];
-  for (const line of (error.stack ?? "").split("\n").slice(1)) {
-    const frame = line.trim().replace(/^at /, "");
-    if (frame.includes("node:internal") || frame.includes("/src/internal/") || frame.startsWith("Promise.")) continue;
-    if (/\/src\/(futures|tasks|sleep|base-events)\.ts/.test(frame)) continue;
-    frames.push(frame);
-    if (frames.length >= depth) break;
-  }
-  return frames;
+  const site = sites.get(task);
+  if (site === undefined) return [];
+  const here = userFrames(site.here);
+  return (here.length > 0 ? here : userFrames(site.candidate)).slice(0, depth);
 }
