@@ -97,7 +97,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const waiter = this.#waiter;
     if (waiter !== null) {
       this.#waiter = null;
-      if (!waiter.cancelled()) waiter.setException(exc);
+      if (!waiter.done()) waiter.setException(exc);
     }
   }
 
@@ -158,8 +158,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
-  async #waitForData(what: string): Promise<void> {
-    if (this.#waiter !== null) {
+  // The future a read awaits until data or EOF arrives. Returned rather than awaited here: one
+  // async frame less per wait. A wait that was cancelled leaves a done future behind, which no
+  // longer counts as a pending reader.
+  #waitForData(what: string): Future<void> {
+    if (this.#waiter !== null && !this.#waiter.done()) {
       throw new Error(`${what}() called while another task is already waiting for incoming data on this reader`);
     }
     if (this.#paused) {
@@ -169,11 +172,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.#loop ??= getRunningLoop();
     const waiter = this.#loop.createFuture<void>();
     this.#waiter = waiter;
-    try {
-      await waiter;
-    } finally {
-      if (this.#waiter === waiter) this.#waiter = null;
-    }
+    return waiter;
   }
 
   // Merges the buffered chunks into one and returns it.
@@ -322,7 +321,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const info = [`${this.#length} bytes`];
     if (this.#eof) info.push("eof");
     if (this.#limit !== DEFAULT_LIMIT) info.push(`limit=${this.#limit}`);
-    if (this.#waiter !== null) info.push("waiting");
+    if (this.#waiter !== null && !this.#waiter.done()) info.push("waiting");
     if (this.#exception !== null) info.push(`exception=${shortRepr(this.#exception)}`);
     if (this.#paused) info.push("paused");
     return `<StreamReader ${info.join(" ")}>`;
