@@ -18,6 +18,7 @@ import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./int
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
 import { neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
+import { checkCallback } from "./internal/validate.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
@@ -144,6 +145,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Schedules `callback(future)` with `callSoon` once the future is done (at once if it is). */
   addDoneCallback(callback: DoneCallback<T>): void {
     if (typeof callback !== "function") throw new TypeError("addDoneCallback() takes a function(future)");
+    checkCallback("addDoneCallback()", callback); // an async function here would break setResult later, in callSoon
     if (this.#state !== PENDING) {
       this.#loop.callSoon(callback, this);
     } else if (this.#callbacks === null) {

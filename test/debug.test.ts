@@ -81,6 +81,16 @@ test("plain futures are not followed (library code sets results for readers that
   assert.deepEqual(messages(reports, /nobody awaited/), []);
 });
 
+test("an async function where a plain callback goes is refused where it is passed", async () => {
+  await run(async () => {
+    const fut = getRunningLoop().createFuture<number>();
+    assert.throws(() => fut.addDoneCallback(async () => undefined), /addDoneCallback\(\) cannot schedule an async function/);
+    fut.setResult(1); // unaffected by the refused callback
+    assert.throws(() => getRunningLoop().callSoon(async () => undefined), TypeError);
+    assert.throws(() => createTask(sleep(0) as never), /not a promise/);
+  });
+});
+
 // --- wrong context ---
 
 test("awaiting a future of a closed loop (outside any task) fails with a clear error instead of hanging", async () => {
