@@ -9,7 +9,7 @@ import type { BenchCase } from "../bench/suite.ts";
 import { logTicks, ratioBarChart, scalingLineChart } from "../bench/harness/charts.ts";
 import { processCpuSeconds, runMeasured } from "../bench/harness/measure.ts";
 import { clientBound, renderReport } from "../bench/harness/report.ts";
-import type { Sample, SuiteResult } from "../bench/harness/results.ts";
+import type { PeerResult, Sample, SuiteResult } from "../bench/harness/results.ts";
 import { absentPrerequisite, parseReport, runCase, suiteProblems } from "../bench/harness/runner.ts";
 import { costRatio, median, roundOrder, summarise } from "../bench/harness/stats.ts";
 
@@ -273,6 +273,19 @@ void describe("report", () => {
     assert.match(clientBound([sample(0.9)]), /client CPU 90% of the server's: possibly client-bound/);
     assert.equal(clientBound([sample(0.3)]), "");
     assert.equal(clientBound([{ value: 1, wallMs: 1 }]), "");
+  });
+
+  void it("the headline compares every aiots variant with raw Node, even where aiots is the case's baseline", () => {
+    const ok = (v: number): PeerResult => ({ status: "ok", command: [], samples: [{ value: v, wallMs: 1 }], errors: [], stats: { n: 1, median: v, min: v, max: v } });
+    const debug: SuiteResult = {
+      ...result,
+      suite: "debug",
+      cases: [{ name: "spawn", unit: "ms", lowerIsBetter: true, baseline: "aiots", repetitions: 1, peers: { aiots: ok(100), "aiots, debug on": ok(200), "raw Node": ok(50) } }],
+    };
+    const headline = renderReport([debug]).charts.get("headline.svg")!;
+    assert.match(headline, /spawn: aiots</);
+    assert.match(headline, />2\.00×</);
+    assert.match(headline, />4\.00×</);
   });
 
   void it("reports no results as such", () => {

@@ -8,7 +8,7 @@ import { anchorFor, anchorTolerance } from "./anchors.ts";
 import { type Bar, type BarGroup, type Series, formatRatio, ratioBarChart, scalingLineChart } from "./charts.ts";
 import type { CaseResult, PeerResult, Sample, SuiteResult } from "./results.ts";
 import { repoRoot } from "./results.ts";
-import { median } from "./stats.ts";
+import { costRatio, median } from "./stats.ts";
 
 /** The generated report, at the repository root. */
 export const reportFile = path.join(repoRoot, "BENCHMARKS.md");
@@ -204,14 +204,17 @@ function headline(results: SuiteResult[]): string {
     bars: r.cases
       .filter((c) => !allSkipped(c))
       .flatMap((c): Bar[] => {
-        // every aiots variant of the case ("aiots", "aiots streams", "aiots protocol", ...)
+        // every aiots variant of the case ("aiots", "aiots streams", "aiots protocol", ...), against
+        // raw Node: the case's baseline, or its first "raw ..." peer when aiots itself is the baseline
         const mine = Object.keys(c.peers).filter((name) => name.startsWith("aiots"));
-        if (mine.length === 0) return [{ peer: c.name, ratio: null, note: "no aiots peer", colour: "#e15759" }];
+        const reference = c.baseline.startsWith("aiots") ? Object.keys(c.peers).find((n) => n.startsWith("raw")) : c.baseline;
+        if (mine.length === 0 || reference === undefined) return [{ peer: c.name, ratio: null, note: "no aiots or raw peer", colour: "#e15759" }];
+        const base = c.peers[reference]?.stats?.median;
         return mine.map((name) => {
           const p = c.peers[name]!;
-          const ok = p.ratio !== undefined && Number.isFinite(p.ratio);
+          const ratio = base !== undefined && p.stats ? costRatio(p.stats.median, base, c.lowerIsBetter) : Number.NaN;
           const label = mine.length === 1 ? c.name : `${c.name}: ${name}`;
-          return { peer: label, ratio: ok ? p.ratio! : null, note: p.status, colour: "#e15759" };
+          return { peer: label, ratio: Number.isFinite(ratio) ? ratio : null, note: p.status === "ok" ? "no baseline" : p.status, colour: "#e15759" };
         });
       }),
   }));
