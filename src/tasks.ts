@@ -327,7 +327,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   /** @internal the task starts awaiting `future` (called from `Future.then`). */
   suspendOn(future: Cancellable): void {
-    if (awaitSites.on) noteSuspended(this);
+    if (awaitSites.on) noteSuspended(this, future);
     this.#cancelInFlight = false;
     if (this.#mustCancel && future.cancel(this.#cancelMessage)) {
       this.#mustCancel = false;

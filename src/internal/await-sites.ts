@@ -23,13 +23,25 @@ let stopHook: (() => void) | null = null;
 let lastPromise: object | undefined;
 // The stack of the task's latest await of a thenable, not yet fixed as a suspension.
 const candidate = new WeakMap<object, Error>();
-// Where the task is suspended now: the stack at suspendOn, and the candidate recorded before it.
-const sites = new WeakMap<object, { here: Error; candidate: Error | undefined }>();
+// The stack where the task is suspended now.
+const sites = new WeakMap<object, Error>();
+
+// Frames kept per capture: the await's function and a few callers. Walking fewer frames is what
+// makes a capture cheap (formatting happens only when a graph is shown).
+const FRAMES = 6;
+
+function capture(): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = FRAMES;
+  const error = new Error("await site");
+  Error.stackTraceLimit = limit;
+  return error;
+}
 
 function onInit(promise: object, parent: object | undefined): void {
   if (parent !== undefined && parent === lastPromise) {
     const task = currentAwaitingTask();
-    if (task !== undefined) candidate.set(task, new Error("await site"));
+    if (task !== undefined) candidate.set(task, capture());
   }
   lastPromise = promise;
 }
@@ -50,15 +62,16 @@ export function stopAwaitSites(): void {
 }
 
 /**
- * Called by a task when it suspends on a future while tracking is on. Called from `Future.then`
- * (a V8 job with no user frames below it), the site is the candidate recorded at the await; called
- * synchronously from user code (`sleep()` registers its wait as it is called), the stack here is it.
- * Both are kept unformatted (capturing is cheap, formatting is not) and chosen between when shown.
+ * Called by a task when it suspends on `waited` while tracking is on. A thenable (an aiots future)
+ * is being awaited: `Future.then` runs in a V8 job with no user frames, so the site is the
+ * candidate recorded at the await. Anything else registered its wait synchronously from user code
+ * (`sleep()` does, as it is called), so the stack here is the site. Stacks are kept unformatted
+ * (capturing is cheap, formatting is not) and formatted only when shown.
  */
-export function noteSuspended(task: object): void {
-  const candidateSite = candidate.get(task);
+export function noteSuspended(task: object, waited: object): void {
+  const site = typeof (waited as { then?: unknown }).then === "function" ? candidate.get(task) : capture();
   candidate.delete(task);
-  sites.set(task, { here: new Error("await site"), candidate: candidateSite });
+  if (site !== undefined) sites.set(task, site);
 }
 
 const INTERNAL = /\/src\/(futures|tasks|sleep|base-events|internal\/[a-z-]+)\.ts|node:internal|^Promise\./;
@@ -77,8 +90,5 @@ function userFrames(error: Error | undefined): string[] {
  * own frames and Node's internals; an empty array when unknown (tracking was off at that await).
  */
 export function awaitSite(task: object, depth = 8): string[] {
-  const site = sites.get(task);
-  if (site === undefined) return [];
-  const here = userFrames(site.here);
-  return (here.length > 0 ? here : userFrames(site.candidate)).slice(0, depth);
+  return userFrames(sites.get(task)).slice(0, depth);
 }
