@@ -167,3 +167,16 @@ test("taskTable: one row per pending task with what it awaits and who awaits it"
     b.cancel();
   });
 });
+
+test("a task whose function returns a future (no async) is suspended on it: graph edge, and cancel reaches it", async () => {
+  await run(async () => {
+    const child = createTask(leaf, { name: "child" });
+    const returner = createTask(() => gather(child), { name: "returner" });
+    await iterations(2);
+    assert.deepEqual(names(captureCallGraph(child)), ["returner"]);
+    returner.cancel();
+    await iterations(2);
+    assert.ok(child.cancelled());
+    assert.ok(returner.cancelled());
+  });
+});
