@@ -17,7 +17,7 @@ import { AbstractEventLoop, getRunningLoop } from "./events.ts";
 import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
-import { neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
+import { markLoopBound, neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
 import { checkCallback } from "./internal/validate.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
@@ -66,6 +66,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Binds the future to `options.loop` (or the loop itself, passed directly), else the running loop. */
   constructor(options?: { loop?: AbstractEventLoop } | AbstractEventLoop) {
     this.#loop = (options instanceof AbstractEventLoop ? options : options?.loop) ?? getRunningLoop();
+    if (neverAwaited.on) markLoopBound(this); // debug mode: posting it to a worker is a DataCloneError
   }
 
   getLoop(): AbstractEventLoop {

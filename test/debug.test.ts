@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import diagnosticsChannel from "node:diagnostics_channel";
 import { spawn } from "node:child_process";
+import { MessageChannel } from "node:worker_threads";
 import { once } from "node:events";
 import {
   createTask,
@@ -99,6 +100,25 @@ test("awaiting a future of a closed loop (outside any task) fails with a clear e
     fut = getRunningLoop().createFuture<number>();
   });
   await assert.rejects(Promise.resolve(fut!), /attached to a closed event loop and can never complete/);
+});
+
+test("debug mode: posting a task, future or loop to a worker thread is a DataCloneError, not an empty object", async () => {
+  const { port1, port2 } = new MessageChannel();
+  try {
+    await run(async () => {
+      const task = createTask(() => sleep(0));
+      for (const value of [task, getRunningLoop().createFuture(), getRunningLoop()]) {
+        assert.throws(() => port1.postMessage({ value }), { name: "DataCloneError" });
+      }
+      await task;
+    }, { debug: true });
+    await run(async () => {
+      assert.doesNotThrow(() => port1.postMessage({ value: getRunningLoop().createFuture() })); // off: no cost, no check
+    }, { debug: false });
+  } finally {
+    port1.close();
+    port2.close();
+  }
 });
 
 // --- unclosed resources ---

@@ -11,6 +11,7 @@
  * results for readers that may never come (waiters, "closed" notifications).
  * Outside debug mode this costs one flag check per `setResult`.
  */
+import { markAsUncloneable } from "node:worker_threads";
 import type { AbstractEventLoop } from "../events.ts";
 import { shortRepr } from "./inspect.ts";
 
@@ -72,4 +73,13 @@ export function trackUnawaitedResult(future: Trackable & object, result: unknown
       },
     });
   }
+}
+
+/**
+ * Debug mode: a future or task posted to a worker thread (`postMessage`, `workerData`) throws
+ * `DataCloneError` instead of arriving as an empty object (structured cloning drops `#private`
+ * state; a loop-bound object means nothing on another thread's loop).
+ */
+export function markLoopBound(object: object): void {
+  markAsUncloneable(object);
 }

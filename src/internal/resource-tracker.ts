@@ -13,6 +13,7 @@
  */
 import type { AbstractEventLoop } from "../events.ts";
 import { connectionEvent } from "./diagnostics.ts";
+import { markLoopBound } from "./never-awaited.ts";
 
 interface ResourceRecord {
   kind: string;
@@ -87,6 +88,7 @@ export function resourceClosed(resource: object, options?: { connection?: boolea
 
 /** An event loop in debug mode: reported if it is collected without `close()`. Idempotent. */
 export function loopDebugEnabled(loop: AbstractEventLoop): void {
+  markLoopBound(loop);
   remember(loop, "event loop", null);
 }
 
