@@ -312,9 +312,10 @@ void test("the limit option reaches server-side readers", async () => {
       seen = reader.limit;
       writer.close();
     }, "127.0.0.1", 0, { limit: 1234 });
-    const [reader] = await openConnection(...addressOf(server), { limit: 99 });
+    const [reader, writer] = await openConnection(...addressOf(server), { limit: 99 });
     assert.equal(reader.limit, 99);
     await reader.read();
+    writer.close();
     assert.equal(seen, 1234);
     assert.equal(getRunningLoop().isRunning(), true);
   });
