@@ -7,8 +7,9 @@
  * with mode 0700, and the socket itself is chmod 0600. A client writes one JSON line
  * (`{"command":"ps"}`) and reads one JSON line back: the running loop's task table (see
  * `taskTable` in `graph.ts`). Nothing is exposed on TCP. The server is unref'd (it never keeps the
- * process alive) and the socket file is removed at exit. While enabled, await sites are recorded
- * (a promise hook: a few percent on promise-heavy code) so `ps` can say where each task waits.
+ * process alive) and the socket file is removed at exit. Where each task waits (the WHERE column)
+ * is recorded only on request (`awaitSites: true`, `AIOTS_INSPECT=sites`) or in debug mode: it
+ * takes a promise hook and a stack capture per await, several times the cost of an await.
  * @module
  */
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
@@ -98,13 +99,14 @@ function removeSocketFile(): void {
 /**
  * Lets `aiots ps PID` / `aiots pstree PID` read this process's tasks, through a Unix socket only
  * this user can open (see the module note). Idempotent; resolves to the socket's path once
- * listening. `awaitSites: false` skips recording where tasks wait (no promise hook).
+ * listening. `awaitSites: true` also records where each task waits (costly: a promise hook and a
+ * stack capture per await; debug mode records them anyway).
  * @throws {Error} if the socket directory exists but is not private to this user.
  * @example
  * ```ts
  * import { run, enableInspection, sleep } from "aiots";
  * await run(async () => {
- *   await enableInspection(); // now: npx aiots ps <this pid>
+ *   await enableInspection({ awaitSites: true }); // now: npx aiots ps <this pid>
  *   await sleep(60);
  * });
  * ```
@@ -114,7 +116,7 @@ export async function enableInspection(options: { awaitSites?: boolean } = {}): 
   const path = join(socketDirectory(true), `aiots-${process.pid}.sock`);
   socketPath = path;
   // At once, not after listening: tasks suspending meanwhile get their sites recorded too.
-  if (options.awaitSites !== false && !withSites) {
+  if (options.awaitSites === true && !withSites) {
     withSites = true;
     startAwaitSites();
   }
@@ -147,8 +149,9 @@ export function disableInspection(): void {
   withSites = false;
 }
 
-if (process.env["AIOTS_INSPECT"] === "1") {
-  enableInspection().catch((error: unknown) => {
-    process.emitWarning(`AIOTS_INSPECT=1: could not open the inspection socket: ${error instanceof Error ? error.message : String(error)}`);
+const inspectEnv = process.env["AIOTS_INSPECT"];
+if (inspectEnv === "1" || inspectEnv === "sites") {
+  enableInspection({ awaitSites: inspectEnv === "sites" }).catch((error: unknown) => {
+    process.emitWarning(`AIOTS_INSPECT=${inspectEnv}: could not open the inspection socket: ${error instanceof Error ? error.message : String(error)}`);
   });
 }

@@ -18,7 +18,7 @@ interface Outcome {
 
 /** Runs `aiots ...args` with this Node to completion. */
 async function aiots(args: string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, AIOTS_DEBUG: "", ...env } });
   return collect(child, input);
 }
 
@@ -34,7 +34,8 @@ async function collect(child: ChildProcess, input?: string): Promise<Outcome> {
 
 /** Starts a node program and resolves once it printed `ready`. */
 async function startReady(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // Debug mode off unless asked (CI runs the suite again with AIOTS_DEBUG=1): it records await sites.
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, AIOTS_DEBUG: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.setEncoding("utf8");
   await new Promise<void>((resolve, reject) => {
@@ -55,7 +56,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 test("aiots ps PID: a table of the target's tasks with what they await and where", async () => {
-  const { child } = await startReady(["test/fixtures/inspect-target.ts"], { AIOTS_INSPECT: "1" });
+  const { child } = await startReady(["test/fixtures/inspect-target.ts"], { AIOTS_INSPECT: "sites" });
   try {
     const { code, stdout, stderr } = await aiots(["ps", String(child.pid)]);
     assert.equal(code, 0, stderr);
@@ -72,7 +73,7 @@ test("aiots ps PID: a table of the target's tasks with what they await and where
 });
 
 test("aiots pstree PID: the await tree, and await cycles reported with exit status 1", async () => {
-  const { child } = await startReady(["test/fixtures/inspect-target.ts"], { AIOTS_INSPECT: "1" });
+  const { child } = await startReady(["test/fixtures/inspect-target.ts"], { AIOTS_INSPECT: "sites" });
   try {
     const { code, stdout } = await aiots(["pstree", String(child.pid)]);
     assert.equal(code, 1);
@@ -92,6 +93,10 @@ test("the inspection socket is private (0600 in a 0700 directory) and removed wh
     assert.ok(statSync(path).isSocket());
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.equal(statSync(dirname(path)).mode & 0o777, 0o700);
+    // AIOTS_INSPECT=1: tasks and edges, but no await sites (no promise hook in the target).
+    const { stdout } = await aiots(["ps", String(child.pid)]);
+    assert.match(stdout, /fetcher-1 +pending +<sleep pending> +#\d+\n/);
+    assert.match(stdout, /WHERE is recorded only when the target runs with AIOTS_INSPECT=sites/);
   } finally {
     await stop(child);
   }

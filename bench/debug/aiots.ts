@@ -1,7 +1,8 @@
 /**
  * aiots side of the debug suite: `<case> <mode> [N]`, where mode is `off` (debug mode off), `on`
  * (debug mode: slow-callback timing, creation stacks, await sites, never-awaited tracking),
- * `inspect` (debug off, `enableInspection()` on: await sites recorded for `aiots ps`) or
+ * `inspect` (debug off, `enableInspection({ awaitSites: true })`: await sites recorded for
+ * `aiots ps`, as `AIOTS_INSPECT=sites` does) or
  * `channels` (debug off, a subscriber on the task diagnostics channels). A 10% warm-up, then the
  * timed run, in ms.
  */
@@ -30,7 +31,7 @@ const n = nArg === undefined ? defaultN : Number(nArg);
 let events = 0;
 const count = (): void => void events++;
 if (mode === "channels") for (const c of ["aiots:task:created", "aiots:task:done", "aiots:task:cancelled"]) diagnosticsChannel.subscribe(c, count);
-if (mode === "inspect") await enableInspection();
+if (mode === "inspect") await enableInspection({ awaitSites: true });
 
 const ms = await run(
   async () => {

@@ -2,8 +2,9 @@
  * Debug: what debug mode and the other developer aids cost on the tasks workload, beside raw
  * Node. "aiots" is the default (debug off, nothing subscribed): it must match the tasks suite's
  * aiots figures, i.e. the hooks cost nothing measurable when off. "debug on" pays for slow-callback
- * timing (promise hooks), creation stacks and await sites; "inspect" for await sites only (what
- * `AIOTS_INSPECT=1` turns on); "channels" for a subscriber on the task channels.
+ * timing (promise hooks), creation stacks and await sites; "await sites on" for those alone (what
+ * `AIOTS_INSPECT=sites` turns on; `AIOTS_INSPECT=1` costs nothing until asked); "channels" for a
+ * subscriber on the task channels.
  */
 import type { BenchCase, PeerCommand, Suite } from "../suite.ts";
 
@@ -14,7 +15,7 @@ function peers(name: string, raw: string): Record<string, PeerCommand> {
   return {
     aiots: aiots("off"),
     "aiots, debug on": aiots("on"),
-    "aiots, inspection on": aiots("inspect"),
+    "aiots, await sites on (AIOTS_INSPECT=sites)": aiots("inspect"),
     "aiots, task channels subscribed": aiots("channels"),
     [raw]: { command: [node, "bench/tasks/raw.ts", name] },
   };

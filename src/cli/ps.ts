@@ -69,7 +69,7 @@ export function formatTable(reply: InspectionReply): string {
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
   const out = [line(header), ...rows.map(line)];
-  if (!reply.awaitSites) out.push("(WHERE is recorded only while the target runs with AIOTS_INSPECT=1 or in debug mode)");
+  if (!reply.awaitSites) out.push("(WHERE is recorded only when the target runs with AIOTS_INSPECT=sites, enableInspection({ awaitSites: true }) or in debug mode)");
   return out.join("\n");
 }
 
