@@ -53,7 +53,15 @@ function socketDirectory(create: boolean): string {
   return dir;
 }
 
-/** The inspection socket path of process `pid` (the one `aiots ps PID` connects to). */
+/**
+ * The inspection socket path of process `pid` (default: this one), the one `aiots ps PID` connects
+ * to. It exists only while that process has inspection enabled.
+ * @example
+ * ```ts
+ * import { inspectionSocketPath } from "aiots";
+ * console.log(inspectionSocketPath(4242)); // /run/user/1000/aiots-1000/aiots-4242.sock
+ * ```
+ */
 export function inspectionSocketPath(pid: number = process.pid): string {
   return join(socketDirectory(false), `aiots-${pid}.sock`);
 }
@@ -137,7 +145,16 @@ export async function enableInspection(options: { awaitSites?: boolean } = {}): 
   return path;
 }
 
-/** Stops answering `aiots ps` and removes the socket. Idempotent. */
+/**
+ * Stops answering `aiots ps` and removes the socket (and stops recording await sites if it
+ * started that). Idempotent.
+ * @example
+ * ```ts
+ * import { enableInspection, disableInspection } from "aiots";
+ * await enableInspection();
+ * disableInspection();
+ * ```
+ */
 export function disableInspection(): void {
   if (server === null) return;
   server.close();

@@ -55,31 +55,23 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-test("aiots ps PID: a table of the target's tasks with what they await and where", async () => {
+test("aiots ps PID and pstree PID: the task table, the await tree, cycles reported with exit status 1", async () => {
   const { child } = await startReady(["test/fixtures/inspect-target.ts"], { AIOTS_INSPECT: "sites" });
   try {
-    const { code, stdout, stderr } = await aiots(["ps", String(child.pid)]);
-    assert.equal(code, 0, stderr);
-    const lines = stdout.trimEnd().split("\n");
+    const [ps, tree] = await Promise.all([aiots(["ps", String(child.pid)]), aiots(["pstree", String(child.pid)])]);
+    assert.equal(ps.code, 0, ps.stderr);
+    const lines = ps.stdout.trimEnd().split("\n");
     assert.match(lines[0]!, /^ID\s+NAME\s+STATE\s+AWAITING\s+AWAITED BY\s+WHERE$/);
     const row = (name: string): string => lines.find((l) => new RegExp(`^\\d+\\s+${name}\\s`).test(l)) ?? "";
     assert.match(row("gatherer"), /gather\(Task fetcher-1 \(#\d+\), Task fetcher-2 \(#\d+\)\)/);
     assert.match(row("fetcher-1"), /<sleep pending>\s+#\d+\s+worker \(.*inspect-target\.ts:\d+:\d+\)$/);
     assert.match(row("member"), /#\d+\s+worker \(/);
     assert.match(row("ring-a"), /Task ring-b/);
-  } finally {
-    await stop(child);
-  }
-});
 
-test("aiots pstree PID: the await tree, and await cycles reported with exit status 1", async () => {
-  const { child } = await startReady(["test/fixtures/inspect-target.ts"], { AIOTS_INSPECT: "sites" });
-  try {
-    const { code, stdout } = await aiots(["pstree", String(child.pid)]);
-    assert.equal(code, 1);
-    assert.match(stdout, /── \(T\) gatherer #\d+\n│ {3}├── \(T\) fetcher-1 #\d+ {2}worker \(.*\n│ {3}└── \(T\) fetcher-2 #\d+/);
-    assert.match(stdout, /── \(T\) group #\d+.*\n {4}└── \(T\) member #\d+/);
-    assert.match(stdout, /cycle .*: ring-(a|b) #\d+ -> ring-(a|b) #\d+ -> ring-\1 #\d+/);
+    assert.equal(tree.code, 1);
+    assert.match(tree.stdout, /── \(T\) gatherer #\d+\n│ {3}├── \(T\) fetcher-1 #\d+ {2}worker \(.*\n│ {3}└── \(T\) fetcher-2 #\d+/);
+    assert.match(tree.stdout, /── \(T\) group #\d+.*\n {4}└── \(T\) member #\d+/);
+    assert.match(tree.stdout, /cycle .*: ring-(a|b) #\d+ -> ring-(a|b) #\d+ -> ring-\1 #\d+/);
   } finally {
     await stop(child);
   }
