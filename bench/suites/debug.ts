@@ -36,7 +36,7 @@ function debugCase(name: string, title: string, raw: string, quickN: number): Be
 
 export const suite: Suite = {
   name: "debug",
-  description: "Developer aids: the tasks workload with debug mode off vs on, inspection on, channels subscribed, and raw Node (ms, lower is better).",
+  description: "Developer aids: the tasks workload with debug mode off vs on, await sites on, task channels subscribed, and raw Node (ms, lower is better).",
   cases: [
     debugCase("spawn", "create+await 100k tasks, each one sleep(0)", "raw Node (promises, setImmediate)", 20_000),
     debugCase("sleep0", "1M await sleep(0) in one task", "raw Node (setImmediate each)", 200_000),

@@ -38,10 +38,17 @@ function capture(): Error {
   return error;
 }
 
+// A task that just recorded its site synchronously (sleep): the `await` of the promise it returns
+// comes next, and its capture would be thrown away.
+let skipNextFor: object | null = null;
+
 function onInit(promise: object, parent: object | undefined): void {
   if (parent !== undefined && parent === lastPromise) {
     const task = currentAwaitingTask();
-    if (task !== undefined) candidate.set(task, capture());
+    if (task !== undefined) {
+      if (task === skipNextFor) skipNextFor = null;
+      else candidate.set(task, capture());
+    }
   }
   lastPromise = promise;
 }
@@ -69,8 +76,10 @@ export function stopAwaitSites(): void {
  * (capturing is cheap, formatting is not) and formatted only when shown.
  */
 export function noteSuspended(task: object, waited: object): void {
-  const site = typeof (waited as { then?: unknown }).then === "function" ? candidate.get(task) : capture();
+  const thenable = typeof (waited as { then?: unknown }).then === "function";
+  const site = thenable ? candidate.get(task) : capture();
   candidate.delete(task);
+  skipNextFor = thenable ? null : task;
   if (site !== undefined) sites.set(task, site);
 }
 
