@@ -14,6 +14,7 @@ import type { BaseProtocol, DatagramProtocol } from "./protocols.ts";
 import { DatagramTransport, type ExtraInfo, type ExtraInfoName } from "./transports.ts";
 import { WriteFlow, checkBytes } from "./internal/write-flow.ts";
 import { waitEvent } from "./internal/wait-event.ts";
+import { resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
 
 /** Options of `loop.createDatagramEndpoint` (asyncio's keyword arguments). */
 export interface DatagramEndpointOptions {
@@ -63,6 +64,7 @@ export class DatagramSocketTransport extends DatagramTransport {
     this.#flow = new WriteFlow(loop, this, protocol);
     socket.on("message", this.#onMessage);
     socket.on("error", this.#onError);
+    resourceOpened(this, "datagram transport", loop);
     socket.on("close", this.#onClose);
     this.#callProtocol(() => protocol.connectionMade(this), "connectionMade");
   }
@@ -87,6 +89,7 @@ export class DatagramSocketTransport extends DatagramTransport {
 
   readonly #onClose = (): void => {
     if (this.#lost) return;
+    resourceClosed(this);
     this.#lost = true;
     this.#closing = true;
     this.#callProtocol(() => this.#protocol.connectionLost(null), "connectionLost");
@@ -154,6 +157,7 @@ export class DatagramSocketTransport extends DatagramTransport {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
+    resourceClosed(this);
     this.#socket.close();
   }
 

@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { MessageChannel } from "node:worker_threads";
 import { once } from "node:events";
 import {
+  DatagramProtocol,
   createTask,
   getRunningLoop,
   newEventLoop,
@@ -141,6 +142,21 @@ test("debug mode: servers and connections left open when run() ends are reported
   const fromHere = found.filter((m) => /opened at:\n[^]*debug\.test\.ts:\d+:\d+/.test(m));
   assert.equal(fromHere.length, 2, found.join("\n"));
   assert.ok(reports.every((r) => !/unclosed server.*clients=0>[^]*closed\.close/.test(r.message)));
+});
+
+test("debug mode: a UDP endpoint left open is reported; a closed one is not", async () => {
+  const reports: ExceptionContext[] = [];
+  await run(async () => {
+    const loop = getRunningLoop();
+    loop.setExceptionHandler((_loop, context) => reports.push(context));
+    const protocol = (): DatagramProtocol => new DatagramProtocol();
+    await loop.createDatagramEndpoint(protocol, { localAddr: ["127.0.0.1", 0] });
+    const [closed] = await loop.createDatagramEndpoint(protocol, { localAddr: ["127.0.0.1", 0] });
+    closed.close();
+  }, { debug: true });
+  const found = messages(reports, /^unclosed datagram transport/);
+  assert.equal(found.length, 1, reports.map((r) => r.message).join("\n"));
+  assert.match(found[0]!, /opened at:\n[^]*debug\.test\.ts:\d+:\d+/);
 });
 
 test("outside debug mode nothing is recorded about resources", async () => {
