@@ -15,6 +15,7 @@ import { DatagramTransport, type ExtraInfo, type ExtraInfoName } from "./transpo
 import { WriteFlow, checkBytes } from "./internal/write-flow.ts";
 import { waitEvent } from "./internal/wait-event.ts";
 import { resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
+import { outsideTasks } from "./internal/context.ts";
 
 /** Options of `loop.createDatagramEndpoint` (asyncio's keyword arguments). */
 export interface DatagramEndpointOptions {
@@ -71,7 +72,7 @@ export class DatagramSocketTransport extends DatagramTransport {
 
   #callProtocol(fn: () => void, name: string): void {
     try {
-      fn();
+      outsideTasks(fn);
     } catch (exception) {
       this.#loop.callExceptionHandler({ message: `protocol.${name}() failed`, exception, transport: this, protocol: this.#protocol });
     }
@@ -203,12 +204,12 @@ export async function createDatagramEndpoint<P extends DatagramProtocol>(
       throw new TypeError(`createDatagramEndpoint() ${what} must be [host, port], got ${JSON.stringify(addr)}`);
     }
   }
-  const socket = options.sock ?? dgram.createSocket({ type: familyOf(options), reuseAddr: options.reusePort ?? false, reusePort: options.reusePort ?? false });
+  const socket = options.sock ?? outsideTasks(() => dgram.createSocket({ type: familyOf(options), reuseAddr: options.reusePort ?? false, reusePort: options.reusePort ?? false }));
   socket.unref(); // the running loop keeps the process alive, an endpoint left open after run() does not
   try {
     if (!options.sock || options.localAddr) {
       const [host, port] = options.localAddr ?? [undefined, 0];
-      socket.bind({ address: host, port, exclusive: true });
+      outsideTasks(() => socket.bind({ address: host, port, exclusive: true }));
       await waitEvent(loop, socket, "listening", { wrapError: (e) => new Error(`${e.message} (binding UDP ${host ?? "*"}:${port})`, { cause: e }) });
     }
     if (options.allowBroadcast) socket.setBroadcast(true);

@@ -23,6 +23,7 @@ import { SocketTransport } from "./socket-transport.ts";
 import type { ExtraInfo, Transport } from "./transports.ts";
 import { tlsOptions, upgradeToTls, type SslOption } from "./internal/tls-upgrade.ts";
 import { waitEvent } from "./internal/wait-event.ts";
+import { outsideTasks } from "./internal/context.ts";
 
 export type { SslOption } from "./internal/tls-upgrade.ts";
 
@@ -119,7 +120,7 @@ export async function createConnection<P extends StreamProtocol>(
     if (typeof host !== "string" || host === "") throw new TypeError(`createConnection() takes a host name or address, got ${String(host)}`);
     checkPort(port, "createConnection()");
     const delay = options.happyEyeballsDelay;
-    socket = net.connect({
+    socket = outsideTasks(() => net.connect({
       host,
       port,
       family: options.family ?? 0,
@@ -129,7 +130,7 @@ export async function createConnection<P extends StreamProtocol>(
       localPort: options.localAddr?.[1],
       autoSelectFamily: options.family === undefined || options.family === 0,
       ...(delay === undefined || delay === null ? {} : { autoSelectFamilyAttemptTimeout: Math.max(10, delay * 1000) }),
-    });
+    }));
     socket.unref(); // see the module note: the running loop keeps the process alive, not sockets
     await connected(loop, socket, where);
   }
@@ -208,7 +209,7 @@ export async function connectAcceptedSocket<P extends StreamProtocol>(
 }
 
 async function listen(loop: AbstractEventLoop, server: net.Server, options: net.ListenOptions, where: string): Promise<void> {
-  server.listen(options);
+  outsideTasks(() => server.listen(options));
   server.unref();
   try {
     await waitEvent(loop, server, "listening", { wrapError: (e) => wrapNetError(e, where) });
@@ -313,7 +314,7 @@ export async function createUnixConnection<P extends StreamProtocol>(
   if ((options.ssl ?? false) !== false && (options.serverHostname ?? null) === null) {
     throw new TypeError("createUnixConnection() with ssl needs serverHostname (there is no host name to check the certificate against)");
   }
-  const socket = net.connect({ path, allowHalfOpen: true });
+  const socket = outsideTasks(() => net.connect({ path, allowHalfOpen: true }));
   socket.unref();
   await connected(loop, socket, path);
   return connectSocket(loop, protocolFactory, socket, {

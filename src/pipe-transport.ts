@@ -13,6 +13,7 @@ import type { AbstractEventLoop } from "./events.ts";
 import type { BaseProtocol, Protocol } from "./protocols.ts";
 import { ReadTransport, WriteTransport, type ExtraInfo, type ExtraInfoName } from "./transports.ts";
 import { WriteFlow, checkBytes } from "./internal/write-flow.ts";
+import { outsideTasks } from "./internal/context.ts";
 
 /** What the pipe functions accept: a Node stream or a file descriptor. */
 export type PipeLike<S> = S | number;
@@ -65,7 +66,7 @@ export class ReadPipeTransport extends ReadTransport {
 
   #call(name: string, fn: () => void): void {
     try {
-      fn();
+      outsideTasks(fn);
     } catch (exception) {
       report(this.#loop, this, this.#protocol, name, exception);
     }
@@ -168,7 +169,7 @@ export class WritePipeTransport extends WriteTransport {
     stream.on("error", this.#onError);
     stream.on("close", this.#onClose);
     try {
-      protocol.connectionMade(this);
+      outsideTasks(() => protocol.connectionMade(this));
     } catch (exception) {
       report(loop, this, protocol, "connectionMade", exception);
     }

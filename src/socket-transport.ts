@@ -19,6 +19,7 @@ import type { Server } from "./servers.ts";
 import { Transport, type ExtraInfo, type ExtraInfoName, type SocketAddress } from "./transports.ts";
 import { WriteFlow, checkBytes } from "./internal/write-flow.ts";
 import { resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
+import { outsideTasks } from "./internal/context.ts";
 
 /** Options of the (internal) `SocketTransport` constructor. */
 export interface SocketTransportOptions {
@@ -99,7 +100,7 @@ export class SocketTransport extends Transport {
     resourceOpened(this, this.#tls ? "TLS transport" : "socket transport", loop, { connection: true });
     if (options.callConnectionMade ?? true) {
       try {
-        protocol.connectionMade(this);
+        outsideTasks(() => protocol.connectionMade(this));
       } catch (exception) {
         this.#fatal(exception, "protocol.connectionMade() failed");
       }

@@ -25,6 +25,7 @@ import { Protocol, SubprocessProtocol, type BaseProtocol } from "./protocols.ts"
 import { SubprocessTransport, type BaseTransport, type ExtraInfo, type ExtraInfoName } from "./transports.ts";
 import { signalName, signalNumber } from "./internal/signal-names.ts";
 import { resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
+import { outsideTasks } from "./internal/context.ts";
 
 /** Connect the child's stream to a new pipe (subprocess.PIPE). */
 export const PIPE = -1;
@@ -182,7 +183,7 @@ async function start<P extends SubprocessProtocol>(
   const stdio: StdioOptions = [stdin, stdout, stderr];
   // The protocol first: a factory that throws must not leave a child running.
   const protocol = protocolFactory();
-  const child = spawn(file, argv, { cwd, env, stdio });
+  const child = outsideTasks(() => spawn(file, argv, { cwd, env, stdio }));
   const transport = new ChildProcessTransport(loop, child, protocol);
   const started = loop.createFuture<void>();
   const onSpawn = (): void => {

@@ -19,6 +19,7 @@ import type { Request } from "./request.ts";
 import { Response, text } from "./responses.ts";
 import { Router } from "./router.ts";
 import { HttpServer, type ServeOptions } from "./server.ts";
+import { outsideTasks } from "../internal/context.ts";
 
 /** A request handler: returns a `Response` (a string becomes a `text()` response). */
 export type Handler = (request: Request) => PromiseLike<Response | string> | Response | string;
@@ -200,9 +201,11 @@ export class Application {
       if (!listening.done()) listening.setException(error);
     };
     httpServer.once("error", onError);
-    httpServer.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0, backlog: options.backlog }, () => {
-      if (!listening.done()) listening.setResult(undefined);
-    });
+    outsideTasks(() =>
+      httpServer.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0, backlog: options.backlog }, () => {
+        if (!listening.done()) listening.setResult(undefined);
+      }),
+    );
     try {
       await waitFuture(listening, { onCancel: () => httpServer.close() });
     } catch (error) {

@@ -45,6 +45,16 @@ export function setInLoopCallback(value: boolean): boolean {
   return previous;
 }
 
+/**
+ * Runs `fn` with no current task. Node handles (sockets, servers, children) run their events in the
+ * async context they were created in, and protocol callbacks run outside any task in asyncio: both
+ * are created or called through this, or a connection opened by a task would look, in every later
+ * callback, as if that task were running. Free when no task is current.
+ */
+export function outsideTasks<T>(fn: () => T): T {
+  return taskStorage.getStore() === undefined ? fn() : taskStorage.exit(fn);
+}
+
 /** The task whose code is running now, if any and if it is not finished. */
 export function currentAwaitingTask(): AwaitingTask | undefined {
   if (inLoopCallback) return undefined;

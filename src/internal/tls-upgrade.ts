@@ -8,6 +8,7 @@ import * as tls from "node:tls";
 import { isIP, type Socket } from "node:net";
 import type { AbstractEventLoop } from "../events.ts";
 import { waitEvent } from "./wait-event.ts";
+import { outsideTasks } from "./context.ts";
 
 /** The `ssl` option: `true` (defaults, verifying the server), a `SecureContext`, or TLS options. */
 export type SslOption = boolean | tls.SecureContext | (tls.SecureContextOptions & tls.CommonConnectionOptions & { rejectUnauthorized?: boolean; ca?: unknown });
@@ -67,19 +68,21 @@ export async function upgradeToTls(
   let tlsSocket: tls.TLSSocket;
   let event: string;
   if (options.serverSide) {
-    tlsSocket = new tls.TLSSocket(socket, { ...base, isServer: true });
+    tlsSocket = outsideTasks(() => new tls.TLSSocket(socket, { ...base, isServer: true }));
     event = "secure";
   } else {
     // The certificate is checked against `host` (a name or an IP address); SNI takes names only.
     const host = options.serverHostname ?? undefined;
     const sni = host !== undefined && host !== "" && isIP(host) === 0 ? host : undefined;
-    tlsSocket = tls.connect({
-      ...base,
-      socket,
-      ...(host === undefined || host === "" ? {} : { host }),
-      ...(sni === undefined ? {} : { servername: sni }),
-      checkServerIdentity: host === "" ? () => undefined : tls.checkServerIdentity,
-    });
+    tlsSocket = outsideTasks(() =>
+      tls.connect({
+        ...base,
+        socket,
+        ...(host === undefined || host === "" ? {} : { host }),
+        ...(sni === undefined ? {} : { servername: sni }),
+        checkServerIdentity: host === "" ? () => undefined : tls.checkServerIdentity,
+      }),
+    );
     event = "secureConnect";
   }
   try {

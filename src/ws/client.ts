@@ -10,6 +10,7 @@ import { getRunningLoop } from "../events.ts";
 import { waitFuture } from "../internal/foreign.ts";
 import { WebSocket, type ConnectionOptions } from "./connection.ts";
 import { InvalidStatus } from "./errors.ts";
+import { outsideTasks } from "../internal/context.ts";
 
 /** Options of `connect()`. */
 export interface ConnectOptions extends ConnectionOptions {
@@ -45,11 +46,14 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   }
   const loop = getRunningLoop();
   const maxSize = options.maxSize === undefined ? 1024 * 1024 : options.maxSize;
-  const raw = new RawWebSocket(target, options.subprotocols ?? [], {
-    headers: options.headers,
-    maxPayload: maxSize === null ? 0 : maxSize,
-    perMessageDeflate: false,
-  });
+  const raw = outsideTasks(
+    () =>
+      new RawWebSocket(target, options.subprotocols ?? [], {
+        headers: options.headers,
+        maxPayload: maxSize === null ? 0 : maxSize,
+        perMessageDeflate: false,
+      }),
+  );
   const opened = loop.createFuture<WebSocket>();
   const settle = (error?: Error): void => {
     if (opened.done()) return;
