@@ -8,10 +8,14 @@ import { createRequire } from "node:module";
 import process from "node:process";
 import { URL, fileURLToPath } from "node:url";
 
+// A published package runs the compiled CLI (dist/, any Node >= 22); this repository runs the source.
+const built = new URL("../dist/cli/aiots.js", import.meta.url);
 const entry = new URL("../src/cli/aiots.ts", import.meta.url);
 const [major, minor] = process.versions.node.split(".").map(Number);
 
-if (major > 23 || (major === 23 && minor >= 6)) {
+if (existsSync(fileURLToPath(built)) && !existsSync(fileURLToPath(entry))) {
+  await import(built.href);
+} else if (major > 23 || (major === 23 && minor >= 6)) {
   await import(entry.href);
 } else {
   let node;
