@@ -195,6 +195,18 @@ function anchorSection(results: SuiteResult[]): string[] {
       `| ${a.suite} | ${escapeCell(a.caseName)} | ${escapeCell(a.peer)} | ${formatValue(a.anchor, a.unit)} ${a.unit} | ${formatValue(a.measured, a.unit)} ${a.unit} | ${diff >= 0 ? "+" : ""}${(diff * 100).toFixed(0)}%${mark} |`,
     );
   }
+  const busiest = Math.max(...results.map((r) => r.machine.loadAverageAtStart[0] ?? 0));
+  const cores = results[0]?.machine.cores ?? 1;
+  if (busiest > cores) {
+    lines.splice(
+      3,
+      0,
+      "",
+      `⚠ The machine was busy during this run (1-minute load average up to ${busiest} on ${cores} cores, from other ` +
+        "processes), so absolute figures are depressed against ANCHORS.md; the ratios, measured side by side with the " +
+        "peers alternating in the same run, are the comparable part.",
+    );
+  }
   return [...lines, ""];
 }
 
