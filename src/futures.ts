@@ -293,10 +293,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
     } else if (this.#state === CANCELLED) {
       this.#promise = Promise.reject(this.makeCancelledError());
     } else {
-      this.#promise = new Promise<T>((resolve, reject) => {
-        this.#resolve = resolve;
-        this.#reject = reject;
-      });
+      const { promise, resolve, reject } = Promise.withResolvers<T>();
+      this.#promise = promise;
+      this.#resolve = resolve as (value: never) => void;
+      this.#reject = reject;
     }
     return this.#promise;
   }
