@@ -295,7 +295,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     } else {
       const { promise, resolve, reject } = Promise.withResolvers<T>();
       this.#promise = promise;
-      this.#resolve = resolve as (value: never) => void;
+      this.#resolve = resolve;
       this.#reject = reject;
     }
     return this.#promise;
