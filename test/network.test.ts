@@ -14,6 +14,7 @@ import {
   CancelledError,
   Server,
   type Transport,
+  type AbstractEventLoop,
 } from "../src/index.ts";
 import { addressOf, selfSignedCert, tempDir } from "./net-helpers.ts";
 
@@ -46,6 +47,19 @@ class Recorder extends Protocol {
   override resumeWriting(): void {
     this.events.push("resume");
   }
+}
+
+/** A server whose accepted connections are recorded, and one client connected to it (accepted). */
+async function recordedPair(loop: AbstractEventLoop): Promise<{ server: Server; accepted: Recorder[]; t: Transport; client: Recorder }> {
+  const accepted: Recorder[] = [];
+  const server = await loop.createServer(() => {
+    const p = new Recorder();
+    accepted.push(p);
+    return p;
+  }, "127.0.0.1", 0);
+  const [t, client] = await loop.createConnection(() => new Recorder(), ...addressOf(server));
+  while (accepted.length === 0) await sleep(0.001);
+  return { server, accepted, t, client };
 }
 
 class Echo extends Protocol {
@@ -137,14 +151,9 @@ void test("BufferedProtocol receives into its own buffer", async () => {
 void test("pauseWriting/resumeWriting follow the water marks; pauseReading stops dataReceived", async () => {
   await run(async () => {
     const loop = getRunningLoop();
-    const accepted: Recorder[] = [];
-    await using server = await loop.createServer(() => {
-      const p = new Recorder();
-      accepted.push(p);
-      return p;
-    }, "127.0.0.1", 0);
-    const [t, client] = await loop.createConnection(() => new Recorder(), ...addressOf(server));
-    while (accepted.length === 0) await sleep(0.001);
+    const pair = await recordedPair(loop);
+    await using _server = pair.server;
+    const { accepted, t, client } = pair;
     const peer = accepted[0]!;
     peer.transport!.pauseReading();
     assert.equal(peer.transport!.isReading(), false);
@@ -367,14 +376,9 @@ void test("servers, connections and UDP endpoints left open do not keep Node ali
 void test("lowering the limits below what is buffered pauses, and the protocol is resumed once it drains", async () => {
   await run(async () => {
     const loop = getRunningLoop();
-    const accepted: Recorder[] = [];
-    await using server = await loop.createServer(() => {
-      const p = new Recorder();
-      accepted.push(p);
-      return p;
-    }, "127.0.0.1", 0);
-    const [t, client] = await loop.createConnection(() => new Recorder(), ...addressOf(server));
-    while (accepted.length === 0) await sleep(0.001);
+    const pair = await recordedPair(loop);
+    await using _server = pair.server;
+    const { accepted, t, client } = pair;
     accepted[0]!.transport!.pauseReading();
     // Under the default 64 KiB mark, so no write carries a completion callback...
     for (let i = 0; i < 2000 && t.getWriteBufferSize() < 40_000; i++) t.write(Buffer.alloc(16 * 1024));
