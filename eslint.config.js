@@ -33,4 +33,9 @@ export default tseslint.config(
     files: ["eslint.config.js", "bin/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    files: [".dependency-cruiser.cjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: "commonjs", globals: { module: "writable" } },
+  },
 );

@@ -4,7 +4,7 @@
  *   node examples/http-gather.ts       # starts the demo server on a free port, then fetches
  */
 import { gather, getRunningLoop, run } from "../src/index.ts";
-import { ClientSession } from "../src/http/index.ts";
+import { ClientSession } from "../src/http.ts";
 import { createApp } from "./server.ts";
 
 export async function httpGatherDemo(baseUrl: string, print: (line: string) => void = console.log): Promise<void> {

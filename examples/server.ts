@@ -6,7 +6,7 @@
  *   curl http://127.0.0.1:8000/        # {"message":"Hello, aiots !"}
  */
 import { run, sleep } from "../src/index.ts";
-import { Application, json } from "../src/http/index.ts";
+import { Application, json } from "../src/http.ts";
 
 export interface FeedEvent {
   seq: number;

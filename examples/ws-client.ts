@@ -6,7 +6,7 @@
  *   node examples/ws-client.ts ws://127.0.0.1:8000/feed  # or reads a running one
  */
 import { run, timeout, TimeoutError } from "../src/index.ts";
-import { connect } from "../src/ws/index.ts";
+import { connect } from "../src/ws.ts";
 import { createApp } from "./server.ts";
 
 /** Prints feed messages for `seconds` seconds (or forever with `null`), then closes with 1000. */

@@ -5,7 +5,7 @@
  *   node examples/ws-events.ts         # starts the demo server itself
  */
 import { run } from "../src/index.ts";
-import { connect } from "../src/ws/index.ts";
+import { connect } from "../src/ws.ts";
 import { createApp, type FeedEvent } from "./server.ts";
 
 /** Yields the feed's events, parsed; closes the connection when the consumer stops. */

@@ -2,19 +2,19 @@
  * aiots: Python's asyncio for TypeScript on Node.js. This file only re-exports.
  * @module
  */
-export { run, Runner, KeyboardInterrupt, type RunnerOptions } from "./runners.ts";
-export { Future, isFuture, type DoneCallback } from "./futures.ts";
-export { Task, createTask, currentTask, allTasks, ensureFuture, eagerTaskFactory } from "./tasks.ts";
-export { sleep } from "./sleep.ts";
-export { gather, shield, type Awaitable, type GatherOptions } from "./gather.ts";
-export { wait, asCompleted, AsCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ReturnWhen, type WaitOptions } from "./wait.ts";
-export { timeout, timeoutAt, Timeout, waitFor } from "./timeouts.ts";
-export { taskGroup, TaskGroup } from "./task-groups.ts";
-export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./graph.ts";
-export { enableInspection, disableInspection, inspectionSocketPath, type InspectionReply } from "./inspection.ts";
-export { Lock, Event, Condition, Semaphore, BoundedSemaphore } from "./locks.ts";
-export { Barrier } from "./barrier.ts";
-export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, type PriorityQueueOptions } from "./queues.ts";
+export { run, Runner, KeyboardInterrupt, type RunnerOptions } from "./loop/runners.ts";
+export { Future, isFuture, type DoneCallback } from "./core/futures.ts";
+export { Task, createTask, currentTask, allTasks, ensureFuture, eagerTaskFactory } from "./core/tasks.ts";
+export { sleep } from "./core/sleep.ts";
+export { gather, shield, type Awaitable, type GatherOptions } from "./core/gather.ts";
+export { wait, asCompleted, AsCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ReturnWhen, type WaitOptions } from "./core/wait.ts";
+export { timeout, timeoutAt, Timeout, waitFor } from "./core/timeouts.ts";
+export { taskGroup, TaskGroup } from "./core/task-groups.ts";
+export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./dev/graph.ts";
+export { enableInspection, disableInspection, inspectionSocketPath, type InspectionReply } from "./dev/inspection.ts";
+export { Lock, Event, Condition, Semaphore, BoundedSemaphore } from "./sync/locks.ts";
+export { Barrier } from "./sync/barrier.ts";
+export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, type PriorityQueueOptions } from "./sync/queues.ts";
 export {
   AbstractEventLoop,
   Handle,
@@ -27,21 +27,17 @@ export {
   type Executor,
   type TaskFactory,
   type TaskOptions,
-} from "./events.ts";
-export { EventLoop, newEventLoop } from "./base-events.ts";
+} from "./core/events.ts";
+export { EventLoop, newEventLoop } from "./loop/base-events.ts";
 export {
   ThreadPoolExecutor,
   toThread,
-  type Job,
-  type JobOptions,
-  type ModuleJob,
-  type FunctionJob,
   type SubmittingExecutor,
   type ThreadPoolExecutorOptions,
-} from "./executors.ts";
-export { createSubprocessExec, createSubprocessShell, Process, PIPE, STDOUT, DEVNULL, type CreateSubprocessOptions, type StdioSpec } from "./subprocess.ts";
-export { ChildProcessTransport, type SubprocessOptions } from "./subprocess-transport.ts";
-export { Server, ServerSocket, type ServerClient, type ServerOptions } from "./servers.ts";
+} from "./proc/executors.ts";
+export { createSubprocessExec, createSubprocessShell, Process, PIPE, STDOUT, DEVNULL, type CreateSubprocessOptions, type StdioSpec } from "./proc/subprocess.ts";
+export { ChildProcessTransport } from "./proc/subprocess-transport.ts";
+export { Server, ServerSocket, type ServerClient, type ServerOptions } from "./core/servers.ts";
 export {
   BaseTransport,
   ReadTransport,
@@ -52,12 +48,25 @@ export {
   type ExtraInfo,
   type ExtraInfoName,
   type SocketAddress,
-} from "./transports.ts";
-export { BaseProtocol, Protocol, BufferedProtocol, DatagramProtocol, SubprocessProtocol, type StreamProtocol } from "./protocols.ts";
-export { SocketTransport } from "./socket-transport.ts";
-export { DatagramSocketTransport, type DatagramEndpointOptions } from "./datagram-transport.ts";
-export { ReadPipeTransport, WritePipeTransport } from "./pipe-transport.ts";
-export type { AcceptedSocketOptions, AddrInfo, ConnectionOptions, ServerCreateOptions, SslOption, UnixServerCreateOptions } from "./network.ts";
+} from "./core/transports.ts";
+export { BaseProtocol, Protocol, BufferedProtocol, DatagramProtocol, SubprocessProtocol, type StreamProtocol } from "./core/protocols.ts";
+export { SocketTransport } from "./net/socket-transport.ts";
+export { DatagramSocketTransport } from "./net/datagram-transport.ts";
+export { ReadPipeTransport, WritePipeTransport } from "./net/pipe-transport.ts";
+export type {
+  AcceptedSocketOptions,
+  AddrInfo,
+  ConnectionOptions,
+  DatagramEndpointOptions,
+  FunctionJob,
+  Job,
+  JobOptions,
+  ModuleJob,
+  ServerCreateOptions,
+  SslOption,
+  SubprocessOptions,
+  UnixServerCreateOptions,
+} from "./core/loop-options.ts";
 export {
   StreamReader,
   StreamWriter,
@@ -70,7 +79,7 @@ export {
   type OpenConnectionOptions,
   type StreamOptions,
   type StreamReaderOptions,
-} from "./streams.ts";
+} from "./net/streams.ts";
 export {
   CancelledError,
   TimeoutError,
@@ -80,4 +89,4 @@ export {
   BrokenBarrierError,
   SendfileNotAvailableError,
   ExceptionGroup,
-} from "./exceptions.ts";
+} from "./core/exceptions.ts";

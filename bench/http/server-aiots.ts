@@ -3,7 +3,7 @@
  * the first stdout line; runs until killed.
  */
 import { run } from "../../src/index.ts";
-import { Application, text } from "../../src/http/index.ts";
+import { Application, text } from "../../src/http.ts";
 
 const app = new Application();
 app.get("/", () => text("Hello, World!"));

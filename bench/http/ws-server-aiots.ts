@@ -1,6 +1,6 @@
 /** aiots WebSocket echo server for the benchmark (`/echo`, keepalive pings off). Port on the first stdout line. */
 import { run } from "../../src/index.ts";
-import { Application } from "../../src/http/index.ts";
+import { Application } from "../../src/http.ts";
 
 const app = new Application();
 app.websocket(

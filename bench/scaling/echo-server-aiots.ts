@@ -4,7 +4,7 @@
  * stdout line; runs until killed.
  */
 import { run } from "../../src/index.ts";
-import { startServer } from "../../src/streams.ts";
+import { startServer } from "../../src/net/streams.ts";
 
 await run(async () => {
   const server = await startServer(async (reader, writer) => {

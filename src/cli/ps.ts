@@ -10,8 +10,7 @@
 import { connect } from "node:net";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { inspectionSocketPath, type InspectionReply } from "../inspection.ts";
-import type { TaskRow } from "../graph.ts";
+import { inspectionSocketPath, type InspectionReply, type TaskRow } from "../dev/index.ts";
 
 /** Reads the task table of process `pid`; throws an explanatory Error when it cannot. */
 export async function fetchTasks(pid: number): Promise<InspectionReply> {

@@ -7,19 +7,14 @@
  * @module
  */
 import { createServer } from "node:http";
-import { getRunningLoop } from "../events.ts";
-import { CancelledError } from "../exceptions.ts";
-import { waitFuture } from "../internal/foreign.ts";
-import { inspectSymbol } from "../internal/inspect.ts";
-import { isThenable } from "../futures.ts";
-import { Channels } from "../ws/channels.ts";
-import type { WebSocketHandler, WebSocketRouteOptions } from "../ws/server.ts";
+import { getRunningLoop, CancelledError, waitFuture, inspectSymbol, isThenable, outsideTasks } from "../core/index.ts";
+import { Channels } from "../ws/index.ts";
+import type { WebSocketHandler, WebSocketRouteOptions } from "./websocket-routes.ts";
 import { HttpError } from "./errors.ts";
 import type { Request } from "./request.ts";
 import { Response, text } from "./responses.ts";
 import { Router } from "./router.ts";
 import { HttpServer, type ServeOptions } from "./server.ts";
-import { outsideTasks } from "../internal/context.ts";
 
 /** A request handler: returns a `Response` (a string becomes a `text()` response). */
 export type Handler = (request: Request) => PromiseLike<Response | string> | Response | string;

@@ -1,5 +1,5 @@
 /** Maps undici's errors to the ones aiots users catch: `TimeoutError` and `ClientConnectionError`. */
-import { CancelledError, TimeoutError } from "../exceptions.ts";
+import { CancelledError, TimeoutError } from "../core/index.ts";
 import { ClientConnectionError, ClientError } from "./errors.ts";
 
 const TIMEOUT_CODES: Record<string, string> = {

@@ -9,8 +9,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { Readable } from "node:stream";
-import { awaitForeign } from "../internal/foreign.ts";
-import { inspectSymbol } from "../internal/inspect.ts";
+import { awaitForeign, inspectSymbol } from "../core/index.ts";
 import { ClientResponseError } from "./errors.ts";
 import { translateError } from "./client-errors.ts";
 

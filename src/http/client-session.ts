@@ -11,9 +11,7 @@
  */
 import { Readable } from "node:stream";
 import type { Agent } from "undici";
-import { getRunningLoop } from "../events.ts";
-import { awaitForeign } from "../internal/foreign.ts";
-import { inspectSymbol } from "../internal/inspect.ts";
+import { getRunningLoop, awaitForeign, inspectSymbol } from "../core/index.ts";
 import { ClientResponse } from "./client-response.ts";
 import { translateError } from "./client-errors.ts";
 

@@ -8,9 +8,7 @@
  * @module
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { getRunningLoop } from "../events.ts";
-import { waitFuture } from "../internal/foreign.ts";
-import { inspectSymbol } from "../internal/inspect.ts";
+import { getRunningLoop, waitFuture, inspectSymbol } from "../core/index.ts";
 import { HttpError } from "./errors.ts";
 
 /**

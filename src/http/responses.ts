@@ -2,7 +2,7 @@
  * Responses a handler returns: `json()`, `text()`, `html()`, `stream()`, or a `Response`.
  * @module
  */
-import { inspectSymbol } from "../internal/inspect.ts";
+import { inspectSymbol } from "../core/index.ts";
 
 /** Status and headers of a response. */
 export interface ResponseInit {

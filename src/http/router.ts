@@ -7,7 +7,7 @@
  * HEAD falls back to a GET route (Node drops the body).
  * @module
  */
-import { inspectSymbol } from "../internal/inspect.ts";
+import { inspectSymbol } from "../core/index.ts";
 
 /** A compiled route: method, pattern segments and the value it leads to. */
 interface Route<H> {

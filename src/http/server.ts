@@ -13,16 +13,19 @@
  * @module
  */
 import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
-import { getRunningLoop, type AbstractEventLoop } from "../events.ts";
-import { CancelledError } from "../exceptions.ts";
-import type { Future } from "../futures.ts";
-import { gather } from "../gather.ts";
-import { Server } from "../servers.ts";
-import { Task } from "../tasks.ts";
-import { wait } from "../wait.ts";
-import { waitFuture } from "../internal/foreign.ts";
-import type { WebSocket } from "../ws/connection.ts";
-import { handleUpgrade } from "../ws/server.ts";
+import {
+  getRunningLoop,
+  type AbstractEventLoop,
+  CancelledError,
+  type Future,
+  gather,
+  Server,
+  Task,
+  wait,
+  waitFuture,
+} from "../core/index.ts";
+import type { WebSocket } from "../ws/index.ts";
+import { handleUpgrade } from "./websocket-routes.ts";
 import type { Application } from "./application.ts";
 import { HttpError } from "./errors.ts";
 import { Request } from "./request.ts";

@@ -2,7 +2,7 @@
  * `Channels`: named groups of WebSocket connections for fan-out, in memory.
  * @module
  */
-import { inspectSymbol } from "../internal/inspect.ts";
+import { inspectSymbol } from "../core/index.ts";
 import type { WebSocket } from "./connection.ts";
 
 /**

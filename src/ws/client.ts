@@ -6,11 +6,9 @@
  * @module
  */
 import { WebSocket as RawWebSocket } from "ws";
-import { getRunningLoop } from "../events.ts";
-import { waitFuture } from "../internal/foreign.ts";
+import { getRunningLoop, waitFuture, outsideTasks } from "../core/index.ts";
 import { WebSocket, type ConnectionOptions } from "./connection.ts";
 import { InvalidStatus } from "./errors.ts";
-import { outsideTasks } from "../internal/context.ts";
 
 /** Options of `connect()`. */
 export interface ConnectOptions extends ConnectionOptions {

@@ -18,10 +18,7 @@
  * @module
  */
 import type { WebSocket as RawWebSocket } from "ws";
-import { getRunningLoop, type AbstractEventLoop, type TimerHandle } from "../events.ts";
-import type { Future } from "../futures.ts";
-import { waitFuture } from "../internal/foreign.ts";
-import { inspectSymbol } from "../internal/inspect.ts";
+import { getRunningLoop, type AbstractEventLoop, type TimerHandle, type Future, waitFuture, inspectSymbol } from "../core/index.ts";
 import { closedError, ConnectionClosedOK, type ConnectionClosed } from "./errors.ts";
 
 /** A message: text arrives as a string, binary as a Buffer. */

@@ -1,9 +1,7 @@
 /**
- * aiots/ws: WebSockets with Python websockets' asyncio API. This file only re-exports.
+ * The WebSocket layer's surface for `http/`, whose Application serves WebSocket routes.
  * @module
  */
-export { connect, type ConnectOptions } from "./client.ts";
-export { WebSocket, type Message, type ConnectionOptions } from "./connection.ts";
 export { Channels } from "./channels.ts";
-export { ConnectionClosed, ConnectionClosedOK, ConnectionClosedError, InvalidStatus } from "./errors.ts";
-export type { WebSocketHandler, WebSocketRouteOptions } from "./server.ts";
+export { type ConnectionOptions, WebSocket } from "./connection.ts";
+export { ConnectionClosed } from "./errors.ts";

@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { CancelledError, currentTask, getRunningLoop, run, sleep } from "../../src/index.ts";
-import { Application, ClientSession, HttpError, Response, html, json, stream, text } from "../../src/http/index.ts";
-import { Server } from "../../src/servers.ts";
-import { captureLoopErrors } from "../helpers.ts";
-import { flag, otherTasks, rawExchange, serveApp, tcpHandles, tcpHandlesSettled } from "./helpers.ts";
+import { Application, ClientSession, HttpError, Response, html, json, stream, text } from "../../src/http.ts";
+import { Server } from "../../src/core/servers.ts";
+import { captureLoopErrors } from "../helpers/index.ts";
+import { flag, otherTasks, rawExchange, serveApp, tcpHandles, tcpHandlesSettled } from "../helpers/http.ts";
 
 void test("routes by method and path, with :params, query, json bodies and response types", async () => {
   await run(async () => {

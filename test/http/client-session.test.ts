@@ -5,9 +5,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { connect as netConnect, type AddressInfo, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { CancelledError, TimeoutError, createTask, gather, run, sleep } from "../../src/index.ts";
-import { ClientConnectionError, ClientResponseError, ClientSession } from "../../src/http/index.ts";
-import { rejection } from "../helpers.ts";
-import { otherTasks } from "./helpers.ts";
+import { ClientConnectionError, ClientResponseError, ClientSession } from "../../src/http.ts";
+import { rejection } from "../helpers/index.ts";
+import { otherTasks } from "../helpers/http.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
 

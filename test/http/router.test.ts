@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Router } from "../../src/http/index.ts";
+import { Router } from "../../src/http.ts";
 
 void test("static, :param and *rest routes; first match in registration order wins", () => {
   const r = new Router<string>();

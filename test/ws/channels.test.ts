@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { run } from "../../src/index.ts";
-import { Application } from "../../src/http/index.ts";
-import { Channels, connect, type WebSocket } from "../../src/ws/index.ts";
-import { flag, serveApp } from "../http/helpers.ts";
+import { Application } from "../../src/http.ts";
+import { Channels, connect, type WebSocket } from "../../src/ws.ts";
+import { flag, serveApp } from "../helpers/http.ts";
 
 void test("channels: join, broadcast to every member, leave, and members leave when they close", async () => {
   await run(async () => {

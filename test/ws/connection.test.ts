@@ -4,10 +4,10 @@ import { connect as netConnect, createServer as createNetServer } from "node:net
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { CancelledError, TimeoutError, createTask, run, sleep } from "../../src/index.ts";
-import { Application } from "../../src/http/index.ts";
-import { ConnectionClosedError, ConnectionClosedOK, InvalidStatus, connect, type WebSocket } from "../../src/ws/index.ts";
-import { captureLoopErrors, rejection } from "../helpers.ts";
-import { flag, otherTasks, serveApp, tcpHandles, tcpHandlesSettled } from "../http/helpers.ts";
+import { Application } from "../../src/http.ts";
+import { ConnectionClosedError, ConnectionClosedOK, InvalidStatus, connect, type WebSocket } from "../../src/ws.ts";
+import { captureLoopErrors, rejection } from "../helpers/index.ts";
+import { flag, otherTasks, serveApp, tcpHandles, tcpHandlesSettled } from "../helpers/http.ts";
 
 function echoApp(): Application {
   const app = new Application();

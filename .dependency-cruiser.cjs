@@ -1,0 +1,81 @@
+// The layer rule of src/ (docs/architecture.md), checked by `npm run lint`.
+//
+// Layers, each importing only those below it:
+//   core  <-  sync, net, ws  <-  proc (net)  <-  loop  <-  dev  <-  http (net, ws)  <-  cli
+// A file imports its own layer's files freely, and another layer only through that layer's
+// index.ts (its surface). The entry files src/*.ts (the package's exports) pick public names from
+// any layer; only the CLI, which is a program using the package, imports them.
+/** Layers and the layers each may import. */
+const layers = {
+  core: [],
+  sync: ["core"],
+  net: ["core"],
+  ws: ["core"],
+  proc: ["core", "net"],
+  loop: ["core", "net", "proc"],
+  dev: ["core", "loop"],
+  http: ["core", "net", "ws"],
+  cli: ["core", "dev"],
+};
+
+const layerRules = Object.entries(layers).map(([layer, allowed]) => ({
+  name: `layer-${layer}`,
+  comment: `src/${layer}/ may import only ${allowed.length ? allowed.map((l) => `src/${l}/`).join(", ") : "nothing else of aiots"}`,
+  severity: "error",
+  from: { path: `^src/${layer}/` },
+  to: { path: "^src/[^/]+/", pathNot: [`^src/(${[layer, ...allowed].join("|")})/`] },
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: "through-the-surface",
+      comment: "another layer is imported through its index.ts, never file by file",
+      severity: "error",
+      from: { path: "^src/([^/]+)/" },
+      to: { path: "^src/[^/]+/", pathNot: ["^src/$1/", "^src/[^/]+/index\\.ts$"] },
+    },
+    {
+      name: "entries-are-the-top",
+      comment: "the entry files (src/*.ts) are imported by users and the CLI, never by a layer",
+      severity: "error",
+      from: { path: "^src/(?!cli/)[^/]+/" },
+      to: { path: "^src/[^/]+\\.ts$" },
+    },
+    {
+      name: "no-runtime-cycles",
+      comment: "no module depends on itself at run time (type-only cycles inside one layer are allowed)",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
+    },
+    {
+      name: "no-type-cycles-across-layers",
+      comment: "a type-only cycle stays inside one layer",
+      severity: "error",
+      from: { path: "^src/([^/]+)/" },
+      to: { circular: true, viaSomeNot: "^src/$1/" },
+    },
+    {
+      name: "shipped-code-uses-shipped-packages",
+      comment: "src/ must not import devDependencies (they are not installed for users)",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { dependencyTypes: ["npm-dev"], dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "src-stays-in-src",
+      comment: "shipped code never imports tests, benchmarks or examples",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { path: "^(test|bench|examples)/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default", "types"] },
+  },
+};

@@ -1,0 +1,84 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CancelledError, createTask, gather, run, sleep } from "../../src/index.ts";
+import { VirtualTimeLoop } from "../../src/dev/virtual-time-loop.ts";
+import { rejection } from "../helpers/index.ts";
+
+test("gather resolves to the results in argument order, not completion order", async () => {
+  await run(async () => {
+    const results = await gather(sleep(0.02, "slow"), sleep(0.001, "fast"), createTask(async () => 3));
+    assert.deepEqual(results, ["slow", "fast", 3]);
+    assert.deepEqual(await gather(), []);
+    assert.deepEqual(await gather([sleep(0, 1), Promise.resolve(2)]), [1, 2]);
+  });
+});
+
+test("without returnExceptions the first error propagates and the other children keep running", async () => {
+  // On a virtual clock: "the survivor has not finished yet" must not depend on machine load.
+  await run(async () => {
+    const boom = new Error("boom");
+    let survivorFinished = false;
+    const survivor = createTask(async () => {
+      await sleep(0.02);
+      survivorFinished = true;
+    });
+    const failing = createTask(async () => {
+      await sleep(0.001);
+      throw boom;
+    });
+    assert.equal(await rejection(gather(survivor, failing)), boom);
+    assert.equal(survivor.done(), false);
+    await survivor;
+    assert.equal(survivorFinished, true);
+  }, { loopFactory: () => new VirtualTimeLoop() });
+});
+
+test("with returnExceptions errors and cancellations are returned as results", async () => {
+  await run(async () => {
+    const boom = new Error("boom");
+    const cancelled = createTask(() => sleep(10));
+    cancelled.cancel();
+    const results = await gather([sleep(0, "ok"), Promise.reject(boom), cancelled], { returnExceptions: true });
+    assert.equal(results[0], "ok");
+    assert.equal(results[1], boom);
+    assert.ok(results[2] instanceof CancelledError);
+  });
+});
+
+test("a cancelled child without returnExceptions fails the gather with CancelledError", async () => {
+  await run(async () => {
+    const child = createTask(() => sleep(10));
+    const g = gather(child, sleep(0.001));
+    child.cancel();
+    assert.ok((await rejection(g)) instanceof CancelledError);
+  });
+});
+
+test("cancelling the gather cancels all children", async () => {
+  await run(async () => {
+    const children = [createTask(() => sleep(10)), createTask(() => sleep(10))];
+    const g = gather(...children);
+    await sleep(0);
+    assert.equal(g.cancel(), true);
+    assert.ok((await rejection(g)) instanceof CancelledError);
+    assert.ok(children.every((c) => c.cancelled()));
+    assert.equal(g.cancel(), false);
+  });
+});
+
+test("the same awaitable passed twice is gathered once", async () => {
+  await run(async () => {
+    let runs = 0;
+    const t = createTask(async () => ++runs);
+    assert.deepEqual(await gather(t, t), [1, 1]);
+    assert.equal(runs, 1);
+  });
+});
+
+test("gather refuses functions and non-awaitables with a message saying what to pass", async () => {
+  await run(async () => {
+    assert.throws(() => gather((async () => 1) as never), /got a function: call it/);
+    assert.throws(() => gather(42 as never), /Future, a Task or a promise is required/);
+    assert.throws(() => gather([sleep(0)], "nope" as never), /options object/);
+  });
+});
