@@ -3,8 +3,7 @@
  * drain() after every write. Listens on 127.0.0.1, an ephemeral port, printed as the first
  * stdout line; runs until killed.
  */
-import { run } from "../../src/index.ts";
-import { startServer } from "../../src/net/streams.ts";
+import { run, startServer } from "../../src/index.ts";
 
 await run(async () => {
   const server = await startServer(async (reader, writer) => {
