@@ -1,7 +1,7 @@
 /**
  * Transports: the interface a protocol talks to (asyncio.transports). These are abstract classes with
- * no Node code; the Node-backed ones live in `socket-transport.ts`, `datagram-transport.ts` and
- * `pipe-transport.ts`.
+ * no Node code; the Node-backed ones live in `net/socket-transport.ts`, `net/datagram-transport.ts` and
+ * `net/pipe-transport.ts` (and `proc/subprocess-transport.ts`).
  *
  * JavaScript has single inheritance, so `Transport` cannot extend both `ReadTransport` and
  * `WriteTransport`; `instanceof ReadTransport` and `instanceof WriteTransport` are nonetheless true

@@ -3,10 +3,10 @@
  *
  * How it works: the edges come from the core's own bookkeeping. A task knows the futures it is
  * suspended on and a future knows the tasks suspended on it; a gather or a shield records what it
- * waits on and a task group records its parent as awaiting each child (`internal/awaited-by.ts`).
+ * waits on and a task group records its parent as awaiting each child (`core/internal/awaited-by.ts`).
  * To answer "who awaits this future", the pending tasks of the loop are scanned once and gathers
  * and shields on the way are looked through, so a child of `gather` is awaited by the task that
- * awaits the gather (as in CPython). Where a task is suspended comes from `internal/await-sites.ts`:
+ * awaits the gather (as in CPython). Where a task is suspended comes from `core/internal/await-sites.ts`:
  * recorded only in debug mode or while inspection is enabled; otherwise the call stack is empty.
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * `EventLoop`: the asyncio event loop on Node's own libuv loop.
  *
- * How it runs: callbacks wait in a FIFO ready queue; timers in a heap (`internal/timer-heap.ts`)
+ * How it runs: callbacks wait in a FIFO ready queue; timers in a heap (`core/internal/timer-heap.ts`)
  * backed by one Node timer armed for the earliest deadline. One "iteration" (a drain) moves due
  * timers to the ready queue and runs the callbacks that were ready when it began, as asyncio's
  * `_run_once` does. Tasks resume in microtasks between drains, and the next drain is chained as a

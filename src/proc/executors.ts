@@ -4,7 +4,7 @@
  *
  * How it works: the pool keeps up to `maxWorkers` worker threads and a FIFO queue of jobs. A job is
  * a self-contained function (sent by its source, checked for outer variables in
- * `internal/job-source.ts`) or a module job (a module URL and an export, imported by the worker).
+ * `proc/internal/job-source.ts`) or a module job (a module URL and an export, imported by the worker).
  * Arguments and results are structured-cloned (transfer lists are supported). A job waits in the
  * queue until a worker is idle; a new worker is started only when none is idle and the pool is
  * below `maxWorkers`. Each job is an aiots `Future`: cancelling it before it started removes it from

@@ -1,7 +1,7 @@
 /**
  * Synchronization primitives: `Lock`, `Event`, `Condition`, `Semaphore`, `BoundedSemaphore`.
  *
- * How it works: waiters queue in FIFO `WaiterList`s (see `internal/waiter-list.ts`). A release
+ * How it works: waiters queue in FIFO `WaiterList`s (see `sync/internal/waiter-list.ts`). A release
  * hands the lock or permit straight to the first waiter, so the primitive never looks free while
  * someone waits and a newcomer cannot barge in. An uncontended acquire takes the fast path: no
  * future, just a shared resolved promise. A waiter cancelled in line leaves the line and takes

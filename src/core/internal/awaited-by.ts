@@ -1,5 +1,5 @@
 /**
- * Who awaits what, for call graphs (`src/graph.ts`) and `aiots ps`.
+ * Who awaits what, for call graphs (`dev/graph.ts`) and `aiots ps`.
  *
  * A task suspended on a future is known to that future (its awaiters) and the task knows the
  * futures it waits on; the symbol-keyed accessors below read those without exposing them. Futures
