@@ -26,9 +26,25 @@ const layerRules = Object.entries(layers).map(([layer, allowed]) => ({
   to: { path: "^src/[^/]+/", pathNot: [`^src/(${[layer, ...allowed].join("|")})/`] },
 }));
 
+const known = Object.keys(layers).join("|");
+
 module.exports = {
   forbidden: [
     ...layerRules,
+    {
+      name: "every-folder-is-a-layer",
+      comment: "a new folder under src/ (redis/, pg/, ...) gets a row in the layers table above first",
+      severity: "error",
+      from: { path: "^src/" },
+      to: { path: "^src/[^/]+/", pathNot: [`^src/(${known})/`] },
+    },
+    {
+      name: "every-folder-is-a-layer-too",
+      comment: "a module in a folder missing from the layers table imports nothing until it gets its row",
+      severity: "error",
+      from: { path: "^src/[^/]+/", pathNot: [`^src/(${known})/`] },
+      to: { path: "^src/" },
+    },
     {
       name: "through-the-surface",
       comment: "another layer is imported through its index.ts, never file by file",
