@@ -19,7 +19,7 @@ import { promisify } from "node:util";
 
 const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));
-// A dot folder: tsconfig.json's "test" include and the test runner's glob both skip it.
+// A dot folder: the wildcards of tsconfig.json's "test" include skip it, so `npm run typecheck` never sees the blocks.
 const scratch = join(root, "test", ".docs-build");
 const RUN_TIMEOUT_MS = 30_000;
 const CONCURRENCY = 2;
@@ -140,11 +140,16 @@ async function typecheck(blocks: Block[], urls: Map<string, string>, entries: Ma
   return errors;
 }
 
+// Under AIOTS_DEBUG=1 a first step that loads a module (undici, acorn) can pass the 0.1 s slow-callback
+// threshold on a loaded machine. That report is about the machine, not the example, so it is dropped;
+// every other report (an unclosed server, a task never awaited) still fails the example.
+const SLOW_CALLBACK_REPORT = /^Executing .* took [\d.]+ seconds\n[\s\S]*?^slowCallback: true\nduration: [\d.e-]+\n/gm;
+
 async function runBlock(block: Block): Promise<void> {
   const where = `${block.page}:${block.line}`;
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [block.file], { cwd: scratch, timeout: RUN_TIMEOUT_MS, killSignal: "SIGKILL" });
-    if (!block.stderrExpected) assert.equal(stderr, "", `${where}: the example wrote to stderr`);
+    if (!block.stderrExpected) assert.equal(stderr.replace(SLOW_CALLBACK_REPORT, ""), "", `${where}: the example wrote to stderr`);
     if (block.output !== null) assert.equal(stdout, block.output, `${where}: the example printed something other than the output the page shows`);
   } catch (error) {
     if (error instanceof assert.AssertionError) throw error;
