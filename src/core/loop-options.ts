@@ -7,7 +7,7 @@
 import type * as dgram from "node:dgram";
 import type * as net from "node:net";
 import type * as tls from "node:tls";
-import type { TransferListItem } from "node:worker_threads";
+import type { Transferable } from "node:worker_threads";
 
 // --- networking (net/) ---
 
@@ -102,7 +102,7 @@ export interface SubprocessOptions {
 /** Options every job form takes. */
 export interface JobOptions {
   /** ArrayBuffers (or MessagePorts) among the arguments to move to the worker instead of copying. */
-  transfer?: readonly TransferListItem[];
+  transfer?: readonly Transferable[];
   /** Move the ArrayBuffers found in the result back instead of copying them (default `false`). */
   transferResult?: boolean;
   /** Terminate the worker if the job is cancelled while running (default: the executor's setting). */

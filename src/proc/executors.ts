@@ -14,7 +14,7 @@
  * @module
  */
 import { availableParallelism } from "node:os";
-import { Worker, type TransferListItem } from "node:worker_threads";
+import { Worker, type Transferable } from "node:worker_threads";
 import {
   type AbstractEventLoop,
   type Executor,
@@ -51,7 +51,7 @@ interface WorkItem {
   readonly id: number;
   // Sent as is, except that `source` goes only to workers that have not compiled it yet.
   readonly message: JobMessage;
-  readonly transfer: readonly TransferListItem[];
+  readonly transfer: readonly Transferable[];
   readonly future: Future<unknown>;
   readonly terminateOnCancel: boolean;
   state: typeof QUEUED | typeof RUNNING | typeof FINISHED;
