@@ -16,6 +16,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { entrySources } from "../helpers/entries.ts";
 
 const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -35,20 +36,6 @@ interface Block {
   /** The stdout the page shows for the block, if it shows one. */
   output: string | null;
   file: string;
-}
-
-/** Maps "aiots", "aiots/http", ... to the source file behind each export (./dist/X.js -> src/X.ts). */
-function entryFiles(): Map<string, string> {
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
-    name: string;
-    exports: Record<string, { default: string }>;
-  };
-  const entries = new Map<string, string>();
-  for (const [key, target] of Object.entries(pkg.exports)) {
-    const source = target.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts");
-    entries.set(key === "." ? pkg.name : `${pkg.name}/${key.slice(2)}`, join(root, source));
-  }
-  return entries;
 }
 
 function pages(): string[] {
@@ -174,7 +161,7 @@ rmSync(scratch, { recursive: true, force: true });
 mkdirSync(scratch, { recursive: true });
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const entries = entryFiles();
+const entries = entrySources();
 const urls = new Map([...entries].map(([name, file]) => [name, pathToFileURL(file).href]));
 const byPage = new Map(pages().map((page) => [page, extractBlocks(page)]));
 const allBlocks = [...byPage.values()].flat();

@@ -14,6 +14,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join, matchesGlob, relative, resolve, sep } from "node:path";
 import ts from "typescript";
+import { sourceOfBuilt } from "../helpers/entries.ts";
 
 const repo = resolve(import.meta.dirname, "../..");
 const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as {
@@ -210,7 +211,7 @@ describe("the packed package in a fresh TypeScript project", { timeout: 600_000 
 
 test("npm run docs (TypeDoc) builds the API reference of the four entry points", { timeout: 180_000 }, async () => {
   const config = JSON.parse(readFileSync(join(repo, "typedoc.json"), "utf8")) as { entryPoints: string[] };
-  const fromExports = Object.values(pkg.exports).map((target) => target.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts"));
+  const fromExports = Object.values(pkg.exports).map((target) => sourceOfBuilt(target.default));
   assert.deepEqual([...config.entryPoints].sort(), fromExports.sort(), "typedoc.json's entryPoints are not the sources of the exports map");
   const out = mkdtempSync(join(tmpdir(), "aiots-docs-"));
   try {

@@ -5,29 +5,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { entrySources, repoRoot } from "../helpers/entries.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const pinned = JSON.parse(readFileSync(`${root}test/fixtures/public-names.json`, "utf8")) as Record<string, { values: string[]; types: string[] }>;
-const exportsMap = (JSON.parse(readFileSync(`${root}package.json`, "utf8")) as { exports: Record<string, { default: string }> }).exports;
-
-/** The source file of each entry point: the exports map names `./dist/X.js`, built from `src/X.ts`. */
-function entries(): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const [subpath, target] of Object.entries(exportsMap)) {
-    const source = target.default.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts");
-    result.set(subpath === "." ? "aiots" : `aiots/${subpath.slice(2)}`, `${root}${source}`);
-  }
-  return result;
-}
+const pinned = JSON.parse(readFileSync(`${repoRoot}test/fixtures/public-names.json`, "utf8")) as Record<string, { values: string[]; types: string[] }>;
 
 void test("the exports map has exactly the pinned entry points", () => {
-  assert.deepEqual([...entries().keys()].sort(), Object.keys(pinned).sort());
+  assert.deepEqual([...entrySources().keys()].sort(), Object.keys(pinned).sort());
 });
 
 void test("each entry point exports the pinned values", async () => {
-  for (const [name, file] of entries()) {
+  for (const [name, file] of entrySources()) {
     const module = (await import(file)) as Record<string, unknown>;
     assert.deepEqual(Object.keys(module).sort(), pinned[name]!.values, `${name} (${file}): runtime exports changed`);
     for (const key of pinned[name]!.values) assert.notEqual(module[key], undefined, `${name}: ${key} is exported as undefined`);
@@ -35,7 +23,7 @@ void test("each entry point exports the pinned values", async () => {
 });
 
 void test("each entry point exports the pinned types", () => {
-  const files = [...entries().values()];
+  const files = [...entrySources().values()];
   const program = ts.createProgram(files, {
     allowImportingTsExtensions: true,
     noEmit: true,
@@ -47,7 +35,7 @@ void test("each entry point exports the pinned types", () => {
     skipLibCheck: true,
   });
   const checker = program.getTypeChecker();
-  for (const [name, file] of entries()) {
+  for (const [name, file] of entrySources()) {
     const source = program.getSourceFile(file);
     assert.ok(source, `${file} is not part of the program`);
     const symbol = checker.getSymbolAtLocation(source);
