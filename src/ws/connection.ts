@@ -2,27 +2,44 @@
  * `WebSocket`: one WebSocket connection with websockets' asyncio API, on top of the `ws` library.
  *
  * How it works:
- * - Receiving: `ws` parses frames and emits whole messages; they go into a small queue. `recv()`
- *   takes from the queue or waits on an aiots Future that the next message (or the close) wakes.
- *   A message is taken from the queue only by a `recv()` that is still running, so a cancelled
- *   `recv()` loses nothing. When the queue holds `maxQueue` messages the socket is paused, so a slow
- *   reader pushes back on the peer through TCP instead of growing memory.
- * - Sending: `send()` writes at once; when that takes the socket's buffered amount over
- *   `highWaterMark`, it waits (on a Future) until the message has been flushed to the kernel, so at
- *   most `highWaterMark` plus one message is ever buffered.
- * - The wrapper is attached synchronously when the socket opens: frames that arrive in the same
- *   TCP read as the handshake are not missed.
- * - Closing: `close()` starts the handshake and waits for it, up to `closeTimeout`, then drops the
- *   TCP connection. A close frame from the peer is answered with the same code by `ws`.
+ * - Receiving: `ws` parses frames (and inflates permessage-deflate) and emits whole messages; they
+ *   go into a small queue. `recv()` takes from the queue or waits on an aiots Future that the next
+ *   message (or the close) wakes. A message is taken from the queue only by a `recv()` that is
+ *   still running, so a cancelled `recv()` loses nothing. When the queue holds `maxQueue` messages
+ *   the socket is paused, so a slow reader pushes back on the peer through TCP.
+ * - Sending: `send()` writes at once; when that takes the buffered amount over `highWaterMark`, it
+ *   waits until the message has been flushed to the kernel. A send loop that never has to wait
+ *   still yields to the loop once per `highWaterMark` bytes, so it cannot starve other tasks, and
+ *   each send checks the socket itself: once the peer reset the connection, the next send throws
+ *   `ConnectionClosedError` even before `ws` has reported the close.
+ * - A fragmented message (`send(iterable)`) holds the sending side until its last frame is out;
+ *   other `send()` calls wait for it (control frames do not).
+ * - Close codes: `ws` reports the code it received. When it failed the connection itself (invalid
+ *   UTF-8, an oversized message, a protocol violation) it sent 1007, 1009 or 1002 and tells us
+ *   through its error; `closeCode` is the code received, else the one sent, else 1006.
  * - Keepalive: a ping every `pingInterval` seconds; no pong within `pingTimeout` closes with 1011.
+ *   `latency` is the round trip of the last answered ping (keepalive or `ping()`).
  * @module
  */
+import type { Socket } from "node:net";
 import type { WebSocket as RawWebSocket } from "ws";
-import { getRunningLoop, type AbstractEventLoop, type TimerHandle, type Future, waitFuture, inspectSymbol } from "../core/index.ts";
+import { getRunningLoop, type AbstractEventLoop, type TimerHandle, type Future, waitFuture, inspectSymbol, sleep } from "../core/index.ts";
 import { closedError, ConnectionClosedOK, type ConnectionClosed } from "./errors.ts";
+import { PingTracker } from "./pings.ts";
 
 /** A message: text arrives as a string, binary as a Buffer. */
 export type Message = string | Buffer;
+
+/** What `send()` takes: a message, or an (async) iterable of fragments all strings or all bytes. */
+export type Sendable = string | Uint8Array | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
+
+/** The opening handshake's request as the server saw it (websockets' `ws.request`). */
+export interface HandshakeRequest {
+  /** The request target: path and query string (`/feed?since=3`). */
+  readonly path: string;
+  /** Header names in lower case; repeated headers joined with `", "`. */
+  readonly headers: Readonly<Record<string, string>>;
+}
 
 /** Tuning shared by client and server connections; seconds for times, `null` disables. */
 export interface ConnectionOptions {
@@ -38,7 +55,29 @@ export interface ConnectionOptions {
   highWaterMark?: number;
 }
 
+/** @internal what the side that made the connection knows about it. */
+export interface ConnectionInfo {
+  request: HandshakeRequest;
+  remoteAddress: [string, number] | null;
+}
+
 let connectionCounter = 0;
+const kStatusCode = "status-code";
+
+/** The close code `ws` sent when it failed the connection (it keeps it on a symbol of the error). */
+function statusCodeOf(error: Error): number | null {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    if (symbol.description === kStatusCode) {
+      const code = (error as unknown as Record<symbol, unknown>)[symbol];
+      return typeof code === "number" ? code : null;
+    }
+  }
+  return null;
+}
+
+function isIterableMessage(data: unknown): data is Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> {
+  return typeof data === "object" && data !== null && !(data instanceof Uint8Array) && (Symbol.asyncIterator in data || Symbol.iterator in data);
+}
 
 /**
  * An open WebSocket connection (websockets' `ClientConnection`/`ServerConnection`). Iterate it with
@@ -60,11 +99,13 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   readonly #loop: AbstractEventLoop;
   readonly #id = ++connectionCounter;
   readonly #side: "client" | "server";
+  readonly #info: ConnectionInfo;
   readonly #maxQueue: number;
   readonly #highWaterMark: number;
   readonly #closeTimeout: number;
   readonly #pingInterval: number | null;
   readonly #pingTimeout: number | null;
+  readonly #pings: PingTracker;
   // Messages received and not yet taken by recv(). Paused while length >= #maxQueue.
   readonly #queue: Message[] = [];
   #paused = false;
@@ -74,14 +115,21 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   readonly #closed: Future<void>;
   #closeCode: number | null = null;
   #closeReason: string | null = null;
+  // The close frame we sent (by close(), keepalive, or ws failing the connection), if any.
+  #sentCode: number | null = null;
+  #sentReason = "";
+  // Why ws failed the connection (an invalid frame...), the cause of the ConnectionClosedError.
+  #failure: Error | null = null;
   #closing = false; // a close frame was sent or received
   #pingTimer: TimerHandle | null = null;
   #pongTimer: TimerHandle | null = null;
-  // A code to report instead of 1006 when we failed the connection ourselves (keepalive timeout).
-  #failCode: number | null = null;
+  // A fragmented send in progress: other sends wait for it (invariant: null when none is).
+  #fragmenting: Future<void> | null = null;
+  // Bytes sent since the last time this connection went through the loop (see the module note).
+  #unyielded = 0;
 
-  /** @internal wraps an open `ws` socket; use `connect()` or `app.websocket()`. */
-  constructor(raw: RawWebSocket, side: "client" | "server", options: ConnectionOptions = {}, loop?: AbstractEventLoop) {
+  /** @internal wraps an open `ws` socket; use `connect()`, `serve()` or `app.websocket()`. */
+  constructor(raw: RawWebSocket, side: "client" | "server", options: ConnectionOptions = {}, loop?: AbstractEventLoop, info?: ConnectionInfo) {
     this.#raw = raw;
     this.#side = side;
     this.#loop = loop ?? getRunningLoop();
@@ -90,12 +138,17 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     this.#closeTimeout = options.closeTimeout ?? 10;
     this.#pingInterval = options.pingInterval === undefined ? 20 : options.pingInterval;
     this.#pingTimeout = options.pingTimeout === undefined ? 20 : options.pingTimeout;
+    this.#pings = new PingTracker(this.#loop);
     this.#closed = this.#loop.createFuture<void>();
+    const socket = this.#socket();
+    this.#info = info ?? {
+      request: { path: "/", headers: {} },
+      remoteAddress: socket?.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
+    };
     raw.on("message", (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
     raw.on("close", (code, reason) => this.#onClose(code, reason.toString("utf8")));
-    // Protocol errors are followed by a close (with 1002, 1007, 1009...): nothing to rethrow here.
-    raw.on("error", () => {});
-    raw.on("pong", () => this.#onPong());
+    raw.on("error", (error) => this.#onError(error));
+    raw.on("pong", (data) => this.#onPong(data));
     if (raw.readyState > 1) this.#onClose(1006, "");
     else this.#schedulePing();
   }
@@ -105,20 +158,43 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     return this.#raw.protocol;
   }
 
+  /** The negotiated extensions (`"permessage-deflate"` when compressed), or `""`. */
+  get extensions(): string {
+    return this.#raw.extensions;
+  }
+
   /** `"open"`, `"closing"` or `"closed"`. */
   get state(): "open" | "closing" | "closed" {
     if (this.#closeCode !== null) return "closed";
     return this.#closing || this.#raw.readyState !== 1 ? "closing" : "open";
   }
 
-  /** The close code once the connection is closed (1006 when it was lost without a handshake), else `null`. */
+  /**
+   * Once closed: the code of the close frame received, else of the one sent (1002, 1007, 1009 when
+   * the frames were bad), else 1006 (lost without a closing handshake). `null` while open.
+   */
   get closeCode(): number | null {
     return this.#closeCode;
   }
 
-  /** The close reason once closed, else `null`. */
+  /** The reason that goes with `closeCode` once closed, else `null`. */
   get closeReason(): string | null {
     return this.#closeReason;
+  }
+
+  /** The handshake request: `path` (with the query string) and `headers`. */
+  get request(): HandshakeRequest {
+    return this.#info.request;
+  }
+
+  /** The peer's `[host, port]` (captured when the connection opened). */
+  get remoteAddress(): [string, number] | null {
+    return this.#info.remoteAddress;
+  }
+
+  /** Round trip of the last answered ping in seconds (keepalive or `ping()`); 0 before the first. */
+  get latency(): number {
+    return this.#pings.latency;
   }
 
   /** Bytes queued for sending and not yet handed to the kernel. */
@@ -158,61 +234,48 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   /**
-   * Sends a text (string) or binary (Uint8Array) message. Waits while more than `highWaterMark`
-   * bytes are buffered, until this message has been flushed.
-   * @throws {ConnectionClosed} when the connection is closing or closed; {TypeError} for other data;
-   * `CancelledError` (the message was already queued and will still be sent).
+   * Sends a text (string) or binary (Uint8Array) message, or one fragmented message from an
+   * iterable or async iterable of fragments (all strings or all bytes; an empty one sends nothing).
+   * Waits while more than `highWaterMark` bytes are buffered, until this message has been flushed.
+   * @throws {ConnectionClosed} when the connection is closing or closed (a peer that reset it
+   * included); {TypeError} for other data or mixed fragments (the connection is then closed with
+   * 1011, as when the iterable throws, since the message cannot be finished); `CancelledError`.
    */
-  async send(data: string | Uint8Array): Promise<void> {
-    const binary = typeof data !== "string";
-    if (binary && !(data instanceof Uint8Array)) {
-      throw new TypeError(`send() takes a string (text) or a Uint8Array (binary), not ${typeof data}`);
-    }
-    if (this.#closing || this.#closeCode !== null || this.#raw.readyState !== 1) throw this.#closedError();
-    const size = typeof data === "string" ? data.length : data.byteLength;
-    if (this.#raw.bufferedAmount + size < this.#highWaterMark) {
-      this.#raw.send(data, { binary });
-      return;
-    }
-    const flushed = this.#loop.createFuture<void>();
-    this.#raw.send(data, { binary }, () => {
-      if (!flushed.done()) flushed.setResult(undefined);
-    });
-    const onClose = (): void => {
-      if (!flushed.done()) flushed.setResult(undefined);
-    };
-    this.#closed.addDoneCallback(onClose);
-    try {
-      await waitFuture(flushed);
-    } finally {
-      this.#closed.removeDoneCallback(onClose);
-    }
-    if (this.#closeCode !== null) throw this.#closedError();
+  async send(data: Sendable): Promise<void> {
+    while (this.#fragmenting !== null) await waitFuture(this.#fragmenting);
+    if (typeof data === "string" || data instanceof Uint8Array) return this.#sendFrame(data, typeof data !== "string", true);
+    if (isIterableMessage(data)) return this.#sendFragments(data);
+    throw new TypeError(`send() takes a string (text), a Uint8Array (binary) or an iterable of fragments, not ${typeof data}`);
   }
 
   /**
    * Sends a ping and waits for its pong. Resolves to the round-trip time in seconds.
-   * @throws {ConnectionClosed} when the connection closes first; `CancelledError`.
+   * @throws {ConnectionClosed} when the connection closes first; {Error} when a ping with the same
+   * payload is already waiting; {RangeError} for a payload over 125 bytes; `CancelledError`.
    */
   async ping(data?: string | Uint8Array): Promise<number> {
     if (this.state !== "open") throw this.#closedError();
-    const started = this.#loop.time();
-    const pong = this.#loop.createFuture<void>();
-    const onPong = (): void => {
-      if (!pong.done()) pong.setResult(undefined);
-    };
-    const onClose = onPong;
-    this.#raw.once("pong", onPong);
-    this.#closed.addDoneCallback(onClose);
-    this.#raw.ping(data);
+    const pong = this.#loop.createFuture<number>();
+    this.#raw.ping(this.#pings.add(data, pong));
+    let rtt: number;
     try {
-      await pong;
+      rtt = await pong;
     } finally {
-      this.#raw.off("pong", onPong);
-      this.#closed.removeDoneCallback(onClose);
+      if (!pong.done()) this.#pings.forget(pong);
     }
-    if (this.#closeCode !== null) throw this.#closedError();
-    return this.#loop.time() - started;
+    if (rtt < 0) throw this.#closedError();
+    return rtt;
+  }
+
+  /**
+   * Sends an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3).
+   * @throws {ConnectionClosed} when the connection is not open; {RangeError} over 125 bytes.
+   */
+  async pong(data: string | Uint8Array = Buffer.alloc(0)): Promise<void> {
+    if (this.state !== "open") throw this.#closedError();
+    const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    if (size > 125) throw new RangeError(`a pong payload is at most 125 bytes, got ${size}`);
+    this.#raw.pong(data);
   }
 
   /**
@@ -224,13 +287,9 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   async close(code = 1000, reason = ""): Promise<void> {
     if (this.#closeCode === null && !this.#closing) {
       if (Buffer.byteLength(reason) > 123) throw new TypeError("a close reason is at most 123 bytes of UTF-8");
-      this.#closing = true;
-      // A paused socket would never read the peer's close frame (or its EOF).
-      this.#resumeReading();
       try {
-        this.#raw.close(code, reason);
+        this.#sendClose(code, reason);
       } catch (error) {
-        this.#closing = false;
         throw new TypeError(`close code ${code} cannot be sent: use 1000, 1001, 1008, 1011 or 3000-4999`, { cause: error });
       }
     }
@@ -275,15 +334,95 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   toString(): string {
     const closed = this.#closeCode === null ? "" : ` code=${this.#closeCode}`;
     const proto = this.subprotocol === "" ? "" : ` subprotocol=${this.subprotocol}`;
-    return `<WebSocket #${this.#id} ${this.#side} ${this.state}${closed}${proto} queued=${this.#queue.length}>`;
+    const deflate = this.extensions.includes("permessage-deflate") ? " deflate" : "";
+    return `<WebSocket #${this.#id} ${this.#side} ${this.state}${closed}${proto}${deflate} path=${this.request.path} queued=${this.#queue.length}>`;
   }
 
   [inspectSymbol](): string {
     return this.toString();
   }
 
+  // ws keeps its socket on a field it does not document; it has been there since ws 1.
+  #socket(): Socket | null {
+    return (this.#raw as unknown as { _socket: Socket | null })._socket ?? null;
+  }
+
   #closedError(): ConnectionClosed {
-    return closedError(this.#closeCode ?? 1006, this.#closeReason ?? "");
+    const code = this.#closeCode ?? this.#sentCode ?? 1006;
+    const reason = this.#closeReason ?? (this.#closeCode === null && this.#sentCode !== null ? this.#sentReason : "");
+    return closedError(code, reason, this.#failure ?? undefined);
+  }
+
+  #sendClose(code: number, reason: string): void {
+    // A paused socket would never read the peer's close frame (or its EOF).
+    this.#resumeReading();
+    this.#raw.close(code, reason);
+    this.#closing = true;
+    this.#sentCode ??= code;
+    if (this.#sentCode === code) this.#sentReason = reason;
+  }
+
+  // Throws the closed error when no more frames can go out: closing, closed, or the socket is dead
+  // (reset by the peer: Node marks it errored at the failed write, before ws reports the close).
+  #checkWritable(): void {
+    if (this.#closing || this.#closeCode !== null || this.#raw.readyState !== 1) throw this.#closedError();
+    const socket = this.#socket();
+    if (socket !== null && (socket.destroyed || !socket.writable)) throw this.#closedError();
+  }
+
+  async #sendFrame(data: string | Uint8Array, binary: boolean, fin: boolean): Promise<void> {
+    this.#checkWritable();
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    if (this.#raw.bufferedAmount + size < this.#highWaterMark) {
+      this.#raw.send(data, { binary, fin });
+      this.#unyielded += size;
+      if (this.#unyielded >= this.#highWaterMark) {
+        this.#unyielded = 0;
+        await sleep(0);
+      }
+      return;
+    }
+    this.#unyielded = 0;
+    const flushed = this.#loop.createFuture<void>();
+    const onFlushed = (): void => {
+      if (!flushed.done()) flushed.setResult(undefined);
+    };
+    this.#raw.send(data, { binary, fin }, onFlushed);
+    this.#closed.addDoneCallback(onFlushed);
+    try {
+      await waitFuture(flushed);
+    } finally {
+      this.#closed.removeDoneCallback(onFlushed);
+    }
+    if (this.#closeCode !== null) throw this.#closedError();
+    this.#checkWritable();
+  }
+
+  async #sendFragments(fragments: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
+    const done = this.#loop.createFuture<void>();
+    this.#fragmenting = done;
+    let binary: boolean | null = null;
+    try {
+      for await (const fragment of fragments as AsyncIterable<string | Uint8Array>) {
+        const isBinary = typeof fragment !== "string";
+        if (isBinary && !(fragment instanceof Uint8Array)) {
+          throw new TypeError(`the fragments of a message are strings or Uint8Arrays, not ${typeof fragment}`);
+        }
+        if (binary !== null && binary !== isBinary) {
+          throw new TypeError("the fragments of one message are all strings (text) or all Uint8Arrays (binary), not a mix");
+        }
+        binary = isBinary;
+        await this.#sendFrame(fragment, isBinary, false);
+      }
+      if (binary !== null) await this.#sendFrame(binary ? Buffer.alloc(0) : "", binary, true);
+    } catch (error) {
+      // A message started and never finished leaves the peer waiting for its end: close with 1011.
+      if (binary !== null && this.state === "open") this.#sendClose(1011, "error in a fragmented message");
+      throw error;
+    } finally {
+      this.#fragmenting = null;
+      done.setResult(undefined);
+    }
   }
 
   #resumeReading(): void {
@@ -293,6 +432,7 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
+    this.#unyielded = 0;
     this.#queue.push(isBinary ? data : data.toString("utf8"));
     if (!this.#paused && !this.#closing && this.#queue.length >= this.#maxQueue) {
       this.#paused = true;
@@ -301,14 +441,32 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     this.#wakeReceiver();
   }
 
+  // ws failed the connection (bad frame, bad UTF-8, too big...) and has sent a close frame.
+  #onError(error: Error): void {
+    this.#failure ??= error;
+    const code = statusCodeOf(error);
+    if (code !== null && this.#sentCode === null) {
+      this.#sentCode = code;
+      this.#sentReason = "";
+    }
+    this.#closing = true;
+  }
+
   #onClose(code: number, reason: string): void {
     if (this.#closeCode !== null) return;
-    this.#closeCode = code === 1006 && this.#failCode !== null ? this.#failCode : code;
-    this.#closeReason = reason;
+    // ws reports 1006 when no close frame was received.
+    if (code === 1006 && this.#sentCode !== null) {
+      this.#closeCode = this.#sentCode;
+      this.#closeReason = this.#sentReason;
+    } else {
+      this.#closeCode = code;
+      this.#closeReason = reason;
+    }
     this.#closing = true;
     this.#pingTimer?.cancel();
     this.#pongTimer?.cancel();
     this.#pingTimer = this.#pongTimer = null;
+    this.#pings.abandon();
     if (!this.#closed.done()) this.#closed.setResult(undefined);
     this.#wakeReceiver();
   }
@@ -324,7 +482,7 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     this.#pingTimer = this.#loop.callLater(interval, () => {
       this.#pingTimer = null;
       if (this.state !== "open") return;
-      this.#raw.ping();
+      this.#raw.ping(this.#pings.add(undefined, null));
       const timeout = this.#pingTimeout;
       if (timeout !== null && this.#pongTimer === null) {
         this.#pongTimer = this.#loop.callLater(timeout, () => this.#keepaliveTimedOut());
@@ -333,17 +491,22 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     });
   }
 
-  #onPong(): void {
+  #onPong(data: Buffer): void {
+    if (!this.#pings.pong(data)) return;
     this.#pongTimer?.cancel();
     this.#pongTimer = null;
+    // Pings still unanswered keep their own deadline.
+    const oldest = this.#pings.oldest();
+    const timeout = this.#pingTimeout;
+    if (oldest !== null && timeout !== null) {
+      this.#pongTimer = this.#loop.callAt(oldest + timeout, () => this.#keepaliveTimedOut());
+    }
   }
 
   #keepaliveTimedOut(): void {
     this.#pongTimer = null;
-    if (this.#closeCode !== null) return;
-    this.#failCode = 1011;
-    this.#closing = true;
-    this.#raw.close(1011, "keepalive ping timeout");
+    if (this.#closeCode !== null || this.#closing) return;
+    this.#sendClose(1011, "keepalive ping timeout");
     // The peer is unresponsive: do not wait long for its close frame.
     this.#loop.callLater(Math.min(this.#closeTimeout, 1), () => this.#raw.terminate());
   }

@@ -16,8 +16,10 @@ export class ConnectionClosed extends Error {
   override name = "ConnectionClosed";
   readonly code: number;
   readonly reason: string;
-  constructor(code: number, reason: string) {
-    super(`WebSocket connection closed: ${code}${reason === "" ? "" : ` ${reason}`}${describeCode(code)}`);
+  /** @param cause what made the connection fail, when it did (an invalid frame from the peer...). */
+  constructor(code: number, reason: string, cause?: Error) {
+    const why = cause === undefined ? "" : `: ${cause.message}`;
+    super(`WebSocket connection closed: ${code}${reason === "" ? "" : ` ${reason}`}${describeCode(code)}${why}`, cause === undefined ? undefined : { cause });
     this.code = code;
     this.reason = reason;
   }
@@ -49,8 +51,8 @@ export function isNormalClose(code: number): boolean {
 }
 
 /** The error for a connection closed with `code` and `reason`. */
-export function closedError(code: number, reason: string): ConnectionClosed {
-  return isNormalClose(code) ? new ConnectionClosedOK(code, reason) : new ConnectionClosedError(code, reason);
+export function closedError(code: number, reason: string, cause?: Error): ConnectionClosed {
+  return isNormalClose(code) ? new ConnectionClosedOK(code, reason) : new ConnectionClosedError(code, reason, cause);
 }
 
 const CODE_NAMES: Record<number, string> = {
@@ -63,10 +65,14 @@ const CODE_NAMES: Record<number, string> = {
   1007: "invalid frame payload data",
   1008: "policy violation",
   1009: "message too big",
+  1010: "mandatory extension",
   1011: "internal error",
+  1012: "service restart",
+  1013: "try again later",
 };
 
 function describeCode(code: number): string {
   const name = CODE_NAMES[code];
   return name === undefined ? "" : ` (${name})`;
 }
+
