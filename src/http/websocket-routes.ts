@@ -1,31 +1,44 @@
 /**
- * Server side of WebSockets: turns an HTTP upgrade into a `WebSocket` and runs the route's handler
- * in its own task.
+ * Server side of WebSockets: turns an HTTP upgrade into a `WebSocket` and runs its handler in its
+ * own task. Used by `app.websocket()` routes (here) and by the standalone `serve()` (ws-serve.ts).
  *
- * `ws` performs the handshake (one `WebSocketServer` in `noServer` mode per route, carrying the
- * route's message size limit and subprotocols). The handler's task is cancelled if the connection
- * is lost without a close handshake; after a clean close, the handler learns it from `recv()` or
- * `send()` (`ConnectionClosedOK`).
+ * `ws` performs the handshake (one `WebSocketServer` in `noServer` mode per route or server,
+ * carrying the message size limit, subprotocols and permessage-deflate settings); a bad
+ * `Sec-WebSocket-Key` or version gets its 400 from `ws`, an `Origin` outside `origins` a 403 from
+ * here. Nothing here depends on the socket being TLS or not. The handler's task is cancelled if the
+ * connection is lost without a close handshake; after a clean close, the handler learns it from
+ * `recv()` or `send()` (`ConnectionClosedOK`).
  * @module
  */
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { STATUS_CODES } from "node:http";
 import { WebSocketServer, type WebSocket as RawWebSocket } from "ws";
 import { type AbstractEventLoop, CancelledError, type Task } from "../core/index.ts";
 import type { Application, WebSocketRoute } from "./application.ts";
 import { Request } from "./request.ts";
-import { WebSocket, type ConnectionOptions, ConnectionClosed } from "../ws/index.ts";
+import { WebSocket, type ConnectionOptions, type ConnectionInfo, type Compression, ConnectionClosed, deflateOptions } from "../ws/index.ts";
 
 /** A WebSocket route handler: gets the upgrade request and the open connection. */
 export type WebSocketHandler = (request: Request, ws: WebSocket) => PromiseLike<void> | void;
 
-/** Options of `app.websocket(path, handler, options)`. */
+/** An allowed `Origin`: an exact origin (`"https://example.com"`), a pattern, or `null` for requests without one. */
+export type OriginRule = string | RegExp | null;
+
+/** Server-side options shared by `app.websocket(path, handler, options)` and `serve()`. */
 export interface WebSocketRouteOptions extends ConnectionOptions {
   /** Subprotocols this route speaks; the first one the client also offers is chosen. */
   subprotocols?: string[];
   /** Largest message accepted, in bytes (default 1 MiB); a bigger one closes with 1009. `null` for no limit. */
   maxSize?: number | null;
+  /** permessage-deflate (default `"deflate"`: accepted when offered, bounded memory); `null` turns it off. */
+  compression?: Compression;
+  /**
+   * Allowed values of the `Origin` header (websockets' `origins`); other handshakes get 403. Absent:
+   * every origin is accepted. Include `null` to accept clients that send no `Origin` (non-browsers).
+   */
+  origins?: OriginRule[];
 }
 
 /** What `handleUpgrade` needs from the HTTP server. @internal */
@@ -40,31 +53,96 @@ export interface UpgradeContext {
   websockets: Set<WebSocket>;
 }
 
+/** @internal a `ws` server in `noServer` mode for these options. */
+export function handshakeServer(options: WebSocketRouteOptions): WebSocketServer {
+  const maxSize = options.maxSize === undefined ? 1024 * 1024 : options.maxSize;
+  const offered = options.subprotocols ?? [];
+  return new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: deflateOptions(options.compression, "server"),
+    maxPayload: maxSize === null ? 0 : maxSize,
+    handleProtocols: (protocols) => offered.find((p) => protocols.has(p)) ?? false,
+  });
+}
+
 const servers = new WeakMap<WebSocketRoute, WebSocketServer>();
 
 function serverFor(route: WebSocketRoute): WebSocketServer {
   let wss = servers.get(route);
   if (wss === undefined) {
-    const maxSize = route.options.maxSize === undefined ? 1024 * 1024 : route.options.maxSize;
-    const offered = route.options.subprotocols ?? [];
-    wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
-      maxPayload: maxSize === null ? 0 : maxSize,
-      handleProtocols: (protocols) => offered.find((p) => protocols.has(p)) ?? false,
-    });
+    wss = handshakeServer(route.options);
     servers.set(route, wss);
   }
   return wss;
 }
 
-function reject(socket: Duplex, status: number, message: string): void {
+/** @internal answers an upgrade request with a plain HTTP error and closes the socket. */
+export function reject(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
   const body = `${message}\n`;
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n${extra}` +
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/** @internal the reason `Origin` is refused, or null when `origins` allows it. */
+export function refusedOrigin(origins: OriginRule[] | undefined, req: IncomingMessage): string | null {
+  if (origins === undefined) return null;
+  const origin = req.headers.origin ?? null;
+  const allowed = origins.some((rule) => (rule === null ? origin === null : origin !== null && (typeof rule === "string" ? rule === origin : rule.test(origin))));
+  if (allowed) return null;
+  return origin === null ? "this server requires an Origin header" : `Origin ${JSON.stringify(origin)} is not allowed here`;
+}
+
+/** @internal what the handler sees as `ws.request` and `ws.remoteAddress`. */
+export function connectionInfo(req: IncomingMessage): ConnectionInfo {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  const socket = req.socket as Socket;
+  const remoteAddress: [string, number] | null = socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0];
+  return { request: { path: req.url ?? "/", headers }, remoteAddress };
+}
+
+/** Where a server keeps its connections and handler tasks. @internal */
+export interface HandlerContext {
+  loop: AbstractEventLoop;
+  track: (task: Task<unknown>) => void;
+  websockets: Set<WebSocket>;
+}
+
+/**
+ * @internal runs `body` as the connection's task: returning closes with 1000, throwing logs the
+ * error and closes with 1011, a lost connection cancels the task.
+ */
+export function startHandler(ctx: HandlerContext, raw: RawWebSocket, ws: WebSocket, name: string, body: () => PromiseLike<void> | void): void {
+  const task = ctx.loop.createTask(() => runHandler(ctx, ws, name, body), { name });
+  ctx.track(task);
+  raw.once("close", () => {
+    if (ws.closeCode === 1006) task.cancel("the WebSocket connection was lost");
+  });
+}
+
+async function runHandler(ctx: HandlerContext, ws: WebSocket, name: string, body: () => PromiseLike<void> | void): Promise<void> {
+  ctx.websockets.add(ws);
+  try {
+    await body();
+  } catch (error) {
+    if (error instanceof CancelledError) {
+      if (ws.state === "open") ws.raw.close(1001, "going away");
+      throw error;
+    }
+    if (!(error instanceof ConnectionClosed)) {
+      ctx.loop.callExceptionHandler({ message: `error in the WebSocket handler of ${name}`, exception: error });
+      if (ws.state === "open") await ws.close(1011, "internal error");
+    }
+  } finally {
+    ctx.websockets.delete(ws);
+  }
+  if (ws.state !== "closed") await ws.close(1000);
 }
 
 /** Handles one `upgrade` event of the HTTP server. @internal */
@@ -80,32 +158,12 @@ export function handleUpgrade(ctx: UpgradeContext): void {
   if (found.kind !== "found") return reject(socket, found.kind === "not-found" ? 404 : 405, `no WebSocket route for ${request.path}`);
   request.params = found.params;
   const route = found.handler;
+  const refused = refusedOrigin(route.options.origins, req);
+  if (refused !== null) return reject(socket, 403, `WebSocket handshake refused: ${refused}`);
+  const info = connectionInfo(req);
   serverFor(route).handleUpgrade(req, socket, ctx.head, (raw: RawWebSocket) => {
     // Wrapped before the task starts, so no frame that arrives meanwhile is missed.
-    const ws = new WebSocket(raw, "server", route.options, ctx.loop);
-    const task = ctx.loop.createTask(() => runHandler(ctx, route, request, ws), { name: `WebSocket ${request.path}` });
-    ctx.track(task);
-    raw.once("close", (code) => {
-      if (code === 1006) task.cancel("the WebSocket connection was lost");
-    });
+    const ws = new WebSocket(raw, "server", route.options, ctx.loop, info);
+    startHandler(ctx, raw, ws, `WebSocket ${request.path}`, () => route.handler(request, ws));
   });
-}
-
-async function runHandler(ctx: UpgradeContext, route: WebSocketRoute, request: Request, ws: WebSocket): Promise<void> {
-  ctx.websockets.add(ws);
-  try {
-    await route.handler(request, ws);
-  } catch (error) {
-    if (error instanceof CancelledError) {
-      if (ws.state === "open") ws.raw.close(1001, "going away");
-      throw error;
-    }
-    if (!(error instanceof ConnectionClosed)) {
-      ctx.loop.callExceptionHandler({ message: `error in the WebSocket handler of ${request.path}`, exception: error });
-      if (ws.state === "open") await ws.close(1011, "internal error");
-    }
-  } finally {
-    ctx.websockets.delete(ws);
-  }
-  if (ws.state !== "closed") await ws.close(1000);
 }

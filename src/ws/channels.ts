@@ -3,7 +3,7 @@
  * @module
  */
 import { inspectSymbol } from "../core/index.ts";
-import type { WebSocket } from "./connection.ts";
+import { kSendNowait, type WebSocket } from "./connection.ts";
 
 /**
  * Named groups of connections (`app.channels`). A connection leaves every group it joined when it
@@ -67,9 +67,7 @@ export class Channels {
     const binary = typeof message !== "string";
     let sent = 0;
     for (const ws of group) {
-      if (ws.state !== "open" || ws.bufferedAmount > this.#highWaterMark) continue;
-      ws.raw.send(message, { binary });
-      sent++;
+      if (ws[kSendNowait](message, binary, this.#highWaterMark)) sent++;
     }
     return sent;
   }

@@ -62,6 +62,9 @@ export interface ConnectionInfo {
 }
 
 let connectionCounter = 0;
+
+/** @internal sends a whole message without waiting, if the connection can take it now (broadcast). */
+export const kSendNowait = Symbol("sendNowait");
 const kStatusCode = "status-code";
 
 /** The close code `ws` sent when it failed the connection (it keeps it on a symbol of the error). */
@@ -324,6 +327,18 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   /** `await using ws = await connect(url)` closes with 1000 at the end of the block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * @internal queues a whole message at once; false when the connection is not open, its socket is
+   * gone, a fragmented message is in progress, or more than `limit` bytes are already buffered.
+   */
+  [kSendNowait](data: string | Uint8Array, binary: boolean, limit: number): boolean {
+    if (this.#fragmenting !== null || this.state !== "open" || this.#raw.bufferedAmount > limit) return false;
+    const socket = this.#socket();
+    if (socket !== null && (socket.destroyed || !socket.writable)) return false;
+    this.#raw.send(data, { binary });
+    return true;
   }
 
   /** Drops the TCP connection at once, without a close handshake (code 1006). */

@@ -1,7 +1,8 @@
 /**
- * The WebSocket layer's surface for `http/`, whose Application serves WebSocket routes.
+ * The WebSocket layer's surface for `http/`, whose Application and `serve()` serve WebSockets.
  * @module
  */
 export { Channels } from "./channels.ts";
-export { type ConnectionOptions, WebSocket } from "./connection.ts";
+export { type ConnectionInfo, type ConnectionOptions, type HandshakeRequest, WebSocket } from "./connection.ts";
 export { ConnectionClosed } from "./errors.ts";
+export { type Compression, deflateOptions, serverSecureContext, type WsSslOption } from "./options.ts";
