@@ -53,28 +53,41 @@ export interface UpgradeContext {
   websockets: Set<WebSocket>;
 }
 
-/** @internal a `ws` server in `noServer` mode for these options. */
-export function handshakeServer(options: WebSocketRouteOptions): WebSocketServer {
+/**
+ * @internal `ws` servers in `noServer` mode for these options, and the one to use per request.
+ *
+ * `ws` treats a numeric `clientMaxWindowBits` as a requirement and refuses clients that did not
+ * offer `client_max_window_bits`; websockets limits the client's window only when the client
+ * offered to be limited. So there are two servers: one that limits it (chosen when the offer
+ * mentions the parameter) and one that leaves it to the client.
+ */
+export function handshakeServer(options: WebSocketRouteOptions): (req: IncomingMessage) => WebSocketServer {
   const maxSize = options.maxSize === undefined ? 1024 * 1024 : options.maxSize;
   const offered = options.subprotocols ?? [];
-  return new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    perMessageDeflate: deflateOptions(options.compression, "server"),
-    maxPayload: maxSize === null ? 0 : maxSize,
-    handleProtocols: (protocols) => offered.find((p) => protocols.has(p)) ?? false,
-  });
+  const deflate = deflateOptions(options.compression, "server");
+  const make = (perMessageDeflate: typeof deflate): WebSocketServer =>
+    new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate,
+      maxPayload: maxSize === null ? 0 : maxSize,
+      handleProtocols: (protocols) => offered.find((p) => protocols.has(p)) ?? false,
+    });
+  const limiting = make(deflate);
+  if (deflate === false || typeof deflate.clientMaxWindowBits !== "number") return () => limiting;
+  const open = make({ ...deflate, clientMaxWindowBits: undefined });
+  return (req) => (/client_max_window_bits/i.test(req.headers["sec-websocket-extensions"] ?? "") ? limiting : open);
 }
 
-const servers = new WeakMap<WebSocketRoute, WebSocketServer>();
+const servers = new WeakMap<WebSocketRoute, (req: IncomingMessage) => WebSocketServer>();
 
-function serverFor(route: WebSocketRoute): WebSocketServer {
-  let wss = servers.get(route);
-  if (wss === undefined) {
-    wss = handshakeServer(route.options);
-    servers.set(route, wss);
+function serverFor(route: WebSocketRoute, req: IncomingMessage): WebSocketServer {
+  let choose = servers.get(route);
+  if (choose === undefined) {
+    choose = handshakeServer(route.options);
+    servers.set(route, choose);
   }
-  return wss;
+  return choose(req);
 }
 
 /** @internal answers an upgrade request with a plain HTTP error and closes the socket. */
@@ -161,7 +174,7 @@ export function handleUpgrade(ctx: UpgradeContext): void {
   const refused = refusedOrigin(route.options.origins, req);
   if (refused !== null) return reject(socket, 403, `WebSocket handshake refused: ${refused}`);
   const info = connectionInfo(req);
-  serverFor(route).handleUpgrade(req, socket, ctx.head, (raw: RawWebSocket) => {
+  serverFor(route, req).handleUpgrade(req, socket, ctx.head, (raw: RawWebSocket) => {
     // Wrapped before the task starts, so no frame that arrives meanwhile is missed.
     const ws = new WebSocket(raw, "server", route.options, ctx.loop, info);
     startHandler(ctx, raw, ws, `WebSocket ${request.path}`, () => route.handler(request, ws));

@@ -107,7 +107,7 @@ export class WebSocketServer extends Server {
         if (refused !== null) return reject(socket, 403, `WebSocket handshake refused: ${refused}`);
         if (socket.destroyed) return;
         const info = connectionInfo(req);
-        wss.handleUpgrade(req, socket, head, (raw: RawWebSocket) => {
+        wss(req).handleUpgrade(req, socket, head, (raw: RawWebSocket) => {
           const ws = new WebSocket(raw, "server", options, loop, info);
           startHandler(ctx, raw, ws, `WebSocket ${info.request.path}`, () => handler(ws));
         });

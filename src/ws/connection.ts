@@ -161,9 +161,15 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     return this.#raw.protocol;
   }
 
-  /** The negotiated extensions (`"permessage-deflate"` when compressed), or `""`. */
+  /**
+   * The negotiated extensions with their parameters, as a `Sec-WebSocket-Extensions` value
+   * (`"permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"`), or `""`.
+   */
   get extensions(): string {
-    return this.#raw.extensions;
+    const negotiated = (this.#raw as unknown as { _extensions: Record<string, { params?: Record<string, unknown> }> })._extensions ?? {};
+    return Object.entries(negotiated)
+      .map(([name, ext]) => [name, ...Object.entries(ext.params ?? {}).map(([k, v]) => (v === true ? k : `${k}=${String(v)}`))].join("; "))
+      .join(", ");
   }
 
   /** `"open"`, `"closing"` or `"closed"`. */
