@@ -139,7 +139,7 @@ void test("permessage-deflate is negotiated by default, off with compression: nu
     assert.equal(c.extensions, "");
     await c.send(big);
     assert.equal(await c.recv(), big);
-    assert.throws(() => connect("ws://127.0.0.1:1/", { compression: "brotli" as never }), /compression takes/);
+    await assert.rejects(connect("ws://127.0.0.1:1/", { compression: "brotli" as never }), /compression takes/);
   });
 });
 
