@@ -56,27 +56,69 @@ export interface UpgradeContext {
 /**
  * @internal `ws` servers in `noServer` mode for these options, and the one to use per request.
  *
- * `ws` treats a numeric `clientMaxWindowBits` as a requirement and refuses clients that did not
- * offer `client_max_window_bits`; websockets limits the client's window only when the client
- * offered to be limited. So there are two servers: one that limits it (chosen when the offer
- * mentions the parameter) and one that leaves it to the client.
+ * `ws` treats a numeric `clientMaxWindowBits`/`serverMaxWindowBits` as a requirement: it answers
+ * 400 to a client that did not offer `client_max_window_bits`, or that asked for a smaller server
+ * window. websockets limits the client's window only when the client offered to be limited, and
+ * takes a smaller window when asked. So there are up to four servers, one per combination, and
+ * each request goes to the one that fits its first permessage-deflate offer.
  */
 export function handshakeServer(options: WebSocketRouteOptions): (req: IncomingMessage) => WebSocketServer {
   const maxSize = options.maxSize === undefined ? 1024 * 1024 : options.maxSize;
   const offered = options.subprotocols ?? [];
   const deflate = deflateOptions(options.compression, "server");
-  const make = (perMessageDeflate: typeof deflate): WebSocketServer =>
-    new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate,
-      maxPayload: maxSize === null ? 0 : maxSize,
-      handleProtocols: (protocols) => offered.find((p) => protocols.has(p)) ?? false,
-    });
-  const limiting = make(deflate);
-  if (deflate === false || typeof deflate.clientMaxWindowBits !== "number") return () => limiting;
-  const open = make({ ...deflate, clientMaxWindowBits: undefined });
-  return (req) => (/client_max_window_bits/i.test(req.headers["sec-websocket-extensions"] ?? "") ? limiting : open);
+  const made = new Map<string, WebSocketServer>();
+  const make = (limitClient: boolean, limitServer: boolean): WebSocketServer => {
+    const key = `${limitClient}${limitServer}`;
+    let wss = made.get(key);
+    if (wss === undefined) {
+      const perMessageDeflate =
+        deflate === false
+          ? false
+          : {
+              ...deflate,
+              clientMaxWindowBits: limitClient ? deflate.clientMaxWindowBits : undefined,
+              serverMaxWindowBits: limitServer ? deflate.serverMaxWindowBits : undefined,
+            };
+      wss = new WebSocketServer({
+        noServer: true,
+        clientTracking: false,
+        perMessageDeflate,
+        maxPayload: maxSize === null ? 0 : maxSize,
+        handleProtocols: (protocols) => offered.find((p) => protocols.has(p)) ?? false,
+      });
+      made.set(key, wss);
+    }
+    return wss;
+  };
+  if (deflate === false) return () => make(false, false);
+  const clientBits = deflate.clientMaxWindowBits;
+  const serverBits = deflate.serverMaxWindowBits;
+  return (req) => {
+    const offer = firstDeflateOffer(req.headers["sec-websocket-extensions"]);
+    if (offer === null) return make(false, false);
+    const client = offer.get("client_max_window_bits");
+    const server = offer.get("server_max_window_bits");
+    const limitClient = typeof clientBits === "number" && (client === true || (typeof client === "number" && client >= clientBits));
+    const limitServer = typeof serverBits === "number" && !(typeof server === "number" && server < serverBits);
+    return make(limitClient, limitServer);
+  };
+}
+
+// The parameters of the first permessage-deflate offer (a bare parameter is true), or null.
+function firstDeflateOffer(header: string | undefined): Map<string, number | true | string> | null {
+  if (header === undefined) return null;
+  for (const offer of header.split(",")) {
+    const [name, ...params] = offer.split(";").map((part) => part.trim());
+    if (name?.toLowerCase() !== "permessage-deflate") continue;
+    const parsed = new Map<string, number | true | string>();
+    for (const param of params) {
+      const [key, raw] = param.split("=").map((part) => part.trim().replace(/^"|"$/g, ""));
+      if (key === undefined || key === "") continue;
+      parsed.set(key.toLowerCase(), raw === undefined ? true : /^\d+$/.test(raw) ? Number(raw) : raw);
+    }
+    return parsed;
+  }
+  return null;
 }
 
 const servers = new WeakMap<WebSocketRoute, (req: IncomingMessage) => WebSocketServer>();
