@@ -11,7 +11,6 @@
  * @module
  */
 import type { IncomingMessage } from "node:http";
-import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { STATUS_CODES } from "node:http";
 import { WebSocketServer, type WebSocket as RawWebSocket } from "ws";
@@ -157,7 +156,7 @@ export function connectionInfo(req: IncomingMessage): ConnectionInfo {
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
-  const socket = req.socket as Socket;
+  const socket = req.socket;
   const remoteAddress: [string, number] | null = socket.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0];
   return { request: { path: req.url ?? "/", headers }, remoteAddress };
 }

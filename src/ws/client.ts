@@ -49,7 +49,7 @@ export interface ConnectOptions extends ConnectionOptions {
    * `null` to retry, or the error to throw. The default retries network errors, timeouts and HTTP
    * 500, 502, 503 and 504, and throws everything else (a 404, a bad certificate...).
    */
-  processException?: (error: unknown) => unknown;
+  processException?: (error: unknown) => Error | null | undefined;
 }
 
 /**
@@ -83,7 +83,7 @@ export class Connect implements Promise<WebSocket>, AsyncIterable<WebSocket> {
   constructor(url: URL | null, options: ConnectOptions, invalid?: unknown) {
     this.#url = url;
     this.#options = options;
-    this.#initial = url === null ? Promise.reject(invalid as Error) : openConnection(url, options);
+    this.#initial = url === null ? Promise.reject(invalid instanceof Error ? invalid : new Error(String(invalid))) : openConnection(url, options);
     // Whoever takes it sees the rejection; one never taken must not crash the process.
     this.#initial.catch(() => {});
   }
@@ -189,12 +189,12 @@ function checkTarget(url: string | URL, options: ConnectOptions): URL {
 }
 
 /** websockets' retry rule: network errors, timeouts and 5xx overload statuses are transient. */
-function defaultProcessException(error: unknown): unknown {
+function defaultProcessException(error: unknown): Error | null {
   if (error instanceof TimeoutError) return null;
   if (error instanceof InvalidStatus) return [500, 502, 503, 504].includes(error.status) ? null : error;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) return null;
-  return error;
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function* backoff(options: BackoffOptions): Generator<number, never> {

@@ -300,11 +300,12 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
    * Sends an unsolicited pong (a unidirectional heartbeat, RFC 6455 §5.5.3).
    * @throws {ConnectionClosed} when the connection is not open; {RangeError} over 125 bytes.
    */
-  async pong(data: string | Uint8Array = Buffer.alloc(0)): Promise<void> {
-    if (this.state !== "open") throw this.#closedError();
+  pong(data: string | Uint8Array = Buffer.alloc(0)): Promise<void> {
+    if (this.state !== "open") return Promise.reject(this.#closedError());
     const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
-    if (size > 125) throw new RangeError(`a pong payload is at most 125 bytes, got ${size}`);
+    if (size > 125) return Promise.reject(new RangeError(`a pong payload is at most 125 bytes, got ${size}`));
     this.#raw.pong(data);
+    return RESOLVED;
   }
 
   /**

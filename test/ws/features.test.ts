@@ -221,7 +221,7 @@ void test("for await (const ws of connect(url)) reconnects with backoff after tr
     let attempts = 0;
     await assert.rejects(
       (async () => {
-        for await (const _ of connect(`ws://127.0.0.1:${portOf(refusing)}/`, { processException: (e) => (attempts++, e) })) {
+        for await (const _ of connect(`ws://127.0.0.1:${portOf(refusing)}/`, { processException: (e) => (attempts++, e as Error) })) {
           // never
         }
       })(),
