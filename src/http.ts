@@ -10,5 +10,6 @@ export { HttpServer, type ServeOptions } from "./http/server.ts";
 export { Request } from "./http/request.ts";
 export { Response, json, text, html, stream, type ResponseBody, type ResponseInit } from "./http/responses.ts";
 export { Router, type Resolution } from "./http/router.ts";
+export { CIMultiDict, type HeadersInit } from "./http/headers.ts";
 export { ClientError, ClientConnectionError, ClientResponseError, HttpError } from "./http/errors.ts";
 export type { WebSocketHandler, WebSocketRouteOptions } from "./http/websocket-routes.ts";
