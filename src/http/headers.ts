@@ -292,6 +292,14 @@ export function headersFromRaw(raw: readonly string[]): CIMultiDict {
 }
 
 /**
+ * The storage itself: lower-cased name -> `{ name, values }`, for the server's write path (no
+ * proxy trap, no copies). Read only. @internal
+ */
+export function headerItems(dict: CIMultiDict): ReadonlyMap<string, { readonly name: string; readonly values: readonly string[] }> {
+  return target(dict as unknown as CIMultiDictImpl)[ITEMS];
+}
+
+/**
  * Calls `fn(name, values)` once per distinct name, reading the storage directly (the server's
  * write path: no proxy trap, no copies). @internal
  */
