@@ -5,7 +5,8 @@
  * queued, and the stream is paused while more than `HIGH_WATER` bytes wait, so a slow consumer
  * holds back the client (TCP backpressure) instead of buffering the body. `read()` hands out the
  * queued chunks in order and otherwise waits on a Future, which a task cancel interrupts. Past
- * `limit` bytes the read throws `HttpError(413)` and the rest of the body is never read.
+ * `limit` bytes the read throws `HttpError(413)` and the rest of the body is never read. A client
+ * that goes away mid-body is not an error here: the server cancels the handler's task.
  * @module
  */
 import type { IncomingMessage } from "node:http";
@@ -124,13 +125,14 @@ export class BodyReader {
     this.#wake();
   };
 
+  // The client went away mid-body ("aborted", a reset): the server cancels the handler's task
+  // when the connection closes, so the read waits for that CancelledError rather than failing
+  // the handler with an error of the transport.
   readonly #onError = (error: Error): void => {
+    if (this.#raw.destroyed || (error as NodeJS.ErrnoException).code === "ECONNRESET" || error.message === "aborted") return;
     this.#error = error;
     this.#wake();
   };
 
-  readonly #onAborted = (): void => {
-    this.#error ??= new HttpError(400, "the client aborted the request body");
-    this.#wake();
-  };
+  readonly #onAborted = (): void => undefined;
 }

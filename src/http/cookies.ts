@@ -78,7 +78,7 @@ export function parseCookies(header: string | undefined): Record<string, string>
   const parsed = parseCookie(header);
   for (const name of Object.keys(parsed)) {
     const value = parsed[name];
-    if (value !== undefined) out[name] = value;
+    if (value !== undefined && name !== "") out[name] = value;
   }
   return out;
 }
