@@ -6,7 +6,7 @@
  * route is an `HttpError(404/405)` thrown inside the chain, so middleware sees it too).
  * @module
  */
-import { createServer, type ServerOptions as NodeServerOptions } from "node:http";
+import { createServer, type Server as NodeHttpServer, type ServerOptions as NodeServerOptions } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import * as tls from "node:tls";
 import type { SecureContext } from "node:tls";
@@ -290,7 +290,7 @@ export class Application {
     };
     const tlsOptions = options.ssl === undefined ? null : serverTls(options.ssl);
     const lifecycle = await startLifecycle(this, this.#hooks);
-    const httpServer = tlsOptions === null ? createServer(nodeOptions) : createHttpsServer({ ...nodeOptions, ...tlsOptions });
+    const httpServer = tlsOptions === null ? createServer(nodeOptions) : httpsServer(nodeOptions, tlsOptions);
     const log = o.accessLog;
     const server = new HttpServer(loop, httpServer, this, options, {
       lifecycle,
@@ -384,6 +384,25 @@ export class Application {
 function checkHook<F>(fn: F, what: string): F {
   if (typeof fn !== "function") throw new TypeError(`${what}() takes a function of the application, not ${typeof fn}`);
   return fn;
+}
+
+/**
+ * An HTTPS server. A ready `SecureContext` has no documented way into a `tls.Server` (its
+ * `secureContext` option is only read by client sockets; the server builds its context from the
+ * cert/key options), so it is installed where the server keeps its context, `_sharedCreds`; the
+ * SNI callback hands it out too, for clients that send a server name.
+ * @throws {Error} if a future Node no longer keeps its context there.
+ */
+function httpsServer(nodeOptions: NodeServerOptions, tlsOptions: { secureContext: SecureContext } | Record<string, unknown>): NodeHttpServer {
+  if (!("secureContext" in tlsOptions)) return createHttpsServer({ ...nodeOptions, ...tlsOptions });
+  const context = tlsOptions.secureContext as SecureContext;
+  const server = createHttpsServer({ ...nodeOptions, SNICallback: (_name, cb) => cb(null, context) });
+  const slots = server as unknown as { _sharedCreds?: SecureContext };
+  if (!("_sharedCreds" in slots)) {
+    throw new Error("this Node version does not take a ready tls.SecureContext for a server: pass ssl as { cert, key, ... } options instead");
+  }
+  slots._sharedCreds = context;
+  return server as unknown as NodeHttpServer;
 }
 
 /** Node TLS options for a server from `ssl`. @throws {TypeError} when it has no cert and key. */
