@@ -40,6 +40,8 @@ export interface ApplicationOptions {
   maxHeaderSize?: number;
   /** Seconds an idle keep-alive connection is kept (default 75, as aiohttp). */
   keepaliveTimeout?: number;
+  /** Most header fields a request may have (default 200): 431 over it. */
+  maxHeaders?: number;
   /**
    * Log each request in Common Log Format: `true` writes lines to stdout, a function gets each
    * line (no newline). Off by default.
@@ -102,6 +104,7 @@ export class Application {
       requestTimeout: options.requestTimeout ?? 300,
       maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
       keepaliveTimeout: options.keepaliveTimeout ?? 75,
+      maxHeaders: options.maxHeaders ?? 200,
     };
     for (const [name, value] of Object.entries(numeric)) {
       if (typeof value !== "number" || !(value > 0)) {
@@ -291,6 +294,8 @@ export class Application {
     const tlsOptions = options.ssl === undefined ? null : serverTls(options.ssl);
     const lifecycle = await startLifecycle(this, this.#hooks);
     const httpServer = tlsOptions === null ? createServer(nodeOptions) : httpsServer(nodeOptions, tlsOptions);
+    // One more than allowed, so that the server can tell "too many" from "just enough".
+    httpServer.maxHeadersCount = o.maxHeaders + 1;
     const log = o.accessLog;
     const server = new HttpServer(loop, httpServer, this, options, {
       lifecycle,

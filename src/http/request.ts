@@ -64,7 +64,9 @@ export class Request {
   constructor(raw: IncomingMessage, maxBodySize: number, app?: Application) {
     this.raw = raw;
     this.method = raw.method ?? "GET";
-    this.rawPath = raw.url ?? "/";
+    const target = raw.url ?? "/";
+    // absolute-form (RFC 9112 §3.2.2): a server must accept it; routing uses its path.
+    this.rawPath = target.charCodeAt(0) === 47 /* / */ ? target : originForm(target);
     const q = this.rawPath.indexOf("?");
     const path = q === -1 ? this.rawPath : this.rawPath.slice(0, q);
     this.path = path.includes("%") ? safeDecode(path) : path;
@@ -206,6 +208,13 @@ export class Request {
     }
     return (this.#reader = new BodyReader(this.raw, this.#maxBodySize));
   }
+}
+
+function originForm(target: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(target);
+  if (m === null) return target;
+  const rest = m[1]!;
+  return rest === "" || rest.startsWith("?") ? `/${rest}` : rest;
 }
 
 function safeDecode(path: string): string {

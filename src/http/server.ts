@@ -164,6 +164,11 @@ export class HttpServer extends Server {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = this.#refusal(req);
+    if (refusal !== null) {
+      writeResponse(res, refusal, { method: req.method ?? "GET", close: true, sent: 0 });
+      return;
+    }
     // Started eagerly (asyncio's eager_task_factory): a handler that answers without waiting
     // writes its response in this very callback, with no extra loop iteration per request.
     const task = new Task(() => this.#handle(req, res), { loop: this.getLoop(), eagerStart: true, name: "http-request" });
@@ -174,6 +179,21 @@ export class HttpServer extends Server {
     res.once("close", () => {
       if (!res.writableFinished) task.cancel("the client disconnected before the response was sent");
     });
+  }
+
+  // What Node's parser lets through and RFC 9112 says to refuse: more header fields than
+  // allowed (431), and several Host fields (400, §3.2; Node keeps the first silently).
+  #refusal(req: IncomingMessage): Response | null {
+    const raw = req.rawHeaders;
+    if (raw.length > 2 * this.#app.options.maxHeaders) {
+      return text(`too many header fields: at most ${this.#app.options.maxHeaders}`, { status: 431 });
+    }
+    let hosts = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 4 && name.toLowerCase() === "host") hosts++;
+    }
+    return hosts > 1 ? text("several Host header fields", { status: 400 }) : null;
   }
 
   // Synchronous when the handler answers at once (the common case), a promise otherwise.
