@@ -59,10 +59,15 @@ export class FileResponse extends Response {
   /** Sends the file (see the module note). @internal @throws {CancelledError} when the client left. */
   async send(res: ServerResponse, request: Request, ctx: SendContext): Promise<void> {
     let handle: fs.FileHandle;
+    const opening = fs.open(this.path, "r");
     try {
-      handle = await awaitForeign(fs.open(this.path, "r"));
+      handle = await awaitForeign(opening);
     } catch (error) {
-      if (error instanceof CancelledError) throw error;
+      if (error instanceof CancelledError) {
+        // The open may still succeed after the task was cancelled: close what it opens.
+        opening.then((h) => h.close(), () => undefined).catch(() => undefined);
+        throw error;
+      }
       throw new HttpError(404, "not found");
     }
     try {
