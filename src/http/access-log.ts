@@ -14,11 +14,20 @@ function clfDate(date: Date): string {
   return `${p(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
 }
 
+function escapeLogText(text: string): string {
+  let out = "";
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    out += code < 0x20 || code === 0x7f || c === '"' || c === "\\" ? `\\x${code.toString(16).padStart(2, "0")}` : c;
+  }
+  return out;
+}
+
 /** One CLF line (no newline); a response cut short is logged with the status it had. @internal */
 export function formatAccessLine(request: Request, res: ServerResponse, ctx: SendContext, now = new Date()): string {
   const raw = request.raw;
   // The request line as sent; quotes and control characters escaped so a line cannot be forged.
-  const line = `${request.method} ${request.rawPath} HTTP/${raw.httpVersion}`.replace(/["\\\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  const line = escapeLogText(`${request.method} ${request.rawPath} HTTP/${raw.httpVersion}`);
   const host = raw.socket?.remoteAddress ?? "-";
   const status = res.headersSent ? res.statusCode : 0;
   return `${host} - - [${clfDate(now)}] "${line}" ${status} ${ctx.sent > 0 ? ctx.sent : "-"}`;

@@ -407,7 +407,7 @@ function httpsServer(nodeOptions: NodeServerOptions, tlsOptions: { secureContext
     throw new Error("this Node version does not take a ready tls.SecureContext for a server: pass ssl as { cert, key, ... } options instead");
   }
   slots._sharedCreds = context;
-  return server as unknown as NodeHttpServer;
+  return server;
 }
 
 /** Node TLS options for a server from `ssl`. @throws {TypeError} when it has no cert and key. */

@@ -23,7 +23,7 @@ export class BodyReader {
   #queued = 0;
   #total = 0;
   #ended = false;
-  #error: unknown = null;
+  #error: Error | null = null;
   #waiter: Future<void> | null = null;
   #started = false;
 

@@ -296,7 +296,7 @@ export function headersFromRaw(raw: readonly string[]): CIMultiDict {
  * proxy trap, no copies). Read only. @internal
  */
 export function headerItems(dict: CIMultiDict): ReadonlyMap<string, { readonly name: string; readonly values: readonly string[] }> {
-  return target(dict as unknown as CIMultiDictImpl)[ITEMS];
+  return target(dict)[ITEMS];
 }
 
 /**

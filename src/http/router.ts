@@ -78,7 +78,7 @@ export class Router<H> {
         try {
           compiled = new RegExp(`^(?:${regex})$`);
         } catch (error) {
-          throw new TypeError(`bad regex in ${JSON.stringify(segment)} of ${path}: ${(error as Error).message}`);
+          throw new TypeError(`bad regex in ${JSON.stringify(segment)} of ${path}: ${(error as Error).message}`, { cause: error });
         }
       }
       regexes.push(compiled);

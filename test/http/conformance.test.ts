@@ -96,7 +96,7 @@ interface Verdict {
 async function runProbe(port: number, probe: Probe): Promise<Verdict> {
   const conn = await RawConnection.open(port);
   const got: number[] = [];
-  let afterState = "";
+  let afterState: string;
   let ok = true;
   try {
     for (const step of typeof probe.send === "string" ? [probe.send] : probe.send) {
