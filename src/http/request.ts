@@ -17,9 +17,12 @@ import { parseCookies } from "./cookies.ts";
 import { HttpError } from "./errors.ts";
 import { type CIMultiDict, headersFromRaw } from "./headers.ts";
 import { type BodyPart, readMultipart } from "./multipart.ts";
+import type { SendContext } from "./send.ts";
 
 /** Where the server keeps the Node response of a request (read by `StreamResponse.prepare`). @internal */
 export const kNodeResponse = Symbol("aiots.http.nodeResponse");
+/** Where the server keeps how the response to a request is sent. @internal */
+export const kSendContext = Symbol("aiots.http.sendContext");
 /** Set on a Node request by the server: the application serving it. @internal */
 export const kApplication = Symbol("aiots.http.application");
 
@@ -59,6 +62,8 @@ export class Request {
   #reader: BodyReader | null = null;
   /** @internal the Node response, set by the server. */
   [kNodeResponse]: ServerResponse | null = null;
+  /** @internal how the response is sent, set by the server. */
+  [kSendContext]: SendContext | null = null;
 
   /** @internal created by the server for each request. */
   constructor(raw: IncomingMessage, maxBodySize: number, app?: Application) {

@@ -30,8 +30,10 @@ export type ResponseBody = string | Uint8Array | AsyncIterable<string | Uint8Arr
  */
 export class Response {
   readonly status: number;
-  /** The headers to send, case-insensitive (`response.headers["Content-Type"] = ...` replaces). */
-  readonly headers: CIMultiDict;
+  // Built on first access: a response whose headers nobody touches (json(), text() on the hot
+  // path) is sent from `#contentType` alone, without creating the dict.
+  #headers: CIMultiDict | null = null;
+  readonly #contentType: string | undefined;
   readonly body: ResponseBody;
 
   /**
@@ -53,16 +55,30 @@ export class Response {
       throw new TypeError("a response body is a string, a Uint8Array, an async iterable of chunks, or null");
     }
     this.status = status;
-    const headers = new CIMultiDict();
-    if (contentType !== undefined) headers.set("content-type", contentType);
+    this.#contentType = contentType;
     if (init.headers !== undefined) {
       // The given headers win over the default content type; several values of a name are kept.
       const given = new CIMultiDict(init.headers);
+      const headers = this.headers;
       for (const name of new Set([...given.keys()].map((n) => n.toLowerCase()))) headers.delete(name);
       for (const [name, value] of given) headers.append(name, value);
     }
-    this.headers = headers;
     this.body = body;
+  }
+
+  /** The headers to send, case-insensitive (`response.headers["Content-Type"] = ...` replaces). */
+  get headers(): CIMultiDict {
+    if (this.#headers === null) {
+      const headers = new CIMultiDict();
+      if (this.#contentType !== undefined) headers.set("content-type", this.#contentType);
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  /** The content type alone when the headers were never touched, else `null`. @internal */
+  get untouchedContentType(): string | null {
+    return this.#headers === null ? (this.#contentType ?? "") : null;
   }
 
   /**
@@ -96,7 +112,8 @@ export class Response {
 
   toString(): string {
     const kind = this.body === null ? "empty" : isAsyncIterable(this.body) ? "streamed" : `${this.body.length}`;
-    return `<Response ${this.status} ${this.headers["content-type"] ?? ""} body=${kind}>`;
+    const type = this.#headers === null ? this.#contentType : this.#headers.get("content-type");
+    return `<Response ${this.status} ${type ?? ""} body=${kind}>`;
   }
 
   [inspectSymbol](): string {

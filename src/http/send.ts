@@ -37,6 +37,16 @@ export function isBodiless(status: number, method: string): boolean {
 export function sendHead(res: ServerResponse, response: Response, ctx: SendContext, length: number | null): void {
   const status = response.status;
   const noContent = status === 204 || status === 304;
+  const reason = STATUS_CODES[status] ?? "Unknown";
+  const plain = response.untouchedContentType;
+  if (plain !== null && !noContent) {
+    // The hot path: only the content type, and the length.
+    const flat = plain === "" ? [] : ["content-type", plain];
+    if (length !== null) flat.push("content-length", String(length));
+    if (ctx.close) flat.push("connection", "close");
+    res.writeHead(status, reason, flat);
+    return;
+  }
   const flat: string[] = [];
   let hasLength = false;
   for (const [key, entry] of headerItems(response.headers)) {
@@ -52,7 +62,7 @@ export function sendHead(res: ServerResponse, response: Response, ctx: SendConte
   }
   if (length !== null && !hasLength && !noContent) flat.push("content-length", String(length));
   if (ctx.close) flat.push("connection", "close");
-  res.writeHead(status, STATUS_CODES[status] ?? "Unknown", flat);
+  res.writeHead(status, reason, flat);
 }
 
 /** Writes a response whose body is complete (or empty) in one go. @internal @throws as `sendHead`. */

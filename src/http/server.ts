@@ -19,11 +19,11 @@ import type { WebSocket } from "../ws/index.ts";
 import { handleUpgrade } from "./websocket-routes.ts";
 import type { Application } from "./application.ts";
 import { HttpError } from "./errors.ts";
-import { Request, kApplication, kNodeResponse } from "./request.ts";
+import { Request, kApplication, kNodeResponse, kSendContext } from "./request.ts";
 import { Response, isAsyncIterable, text } from "./responses.ts";
 import { type SendContext, streamResponse, writeResponse } from "./send.ts";
 import { FileResponse } from "./static-files.ts";
-import { StreamResponse, kSendContext } from "./stream-response.ts";
+import { StreamResponse } from "./stream-response.ts";
 
 /** What the server runs around its life: the application's shutdown and cleanup hooks. @internal */
 export interface ServerLifecycle {
@@ -201,7 +201,7 @@ export class HttpServer extends Server {
     const request = new Request(req, this.#maxBodySize, this.#app);
     request[kNodeResponse] = res;
     const ctx: SendContext = { method: request.method, close: false, sent: 0 };
-    (request as unknown as { [kSendContext]: SendContext })[kSendContext] = ctx;
+    request[kSendContext] = ctx;
     if (this.#accessLog !== null) {
       const log = this.#accessLog;
       res.once("close", () => log(request, res, ctx));
@@ -213,8 +213,10 @@ export class HttpServer extends Server {
       outcome = this.#errorResponse(error, request);
     }
     if (!(outcome instanceof Response)) return this.#finish(outcome, res, request, ctx);
-    if (outcome.body !== null && typeof outcome.body === "object" && !(outcome.body instanceof Uint8Array)) return this.#send(res, outcome, request, ctx);
-    if (outcome instanceof StreamResponse || outcome instanceof FileResponse) return this.#send(res, outcome, request, ctx);
+    const body = outcome.body;
+    if (typeof body !== "string" && !(body instanceof Uint8Array) && (body !== null || outcome instanceof StreamResponse || outcome instanceof FileResponse)) {
+      return this.#send(res, outcome, request, ctx);
+    }
     this.#write(res, outcome, request, ctx);
     return undefined;
   }

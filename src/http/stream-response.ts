@@ -4,12 +4,9 @@
  */
 import type { ServerResponse } from "node:http";
 import { getRunningLoop, waitFuture } from "../core/index.ts";
-import { type Request, kNodeResponse } from "./request.ts";
+import { type Request, kNodeResponse, kSendContext } from "./request.ts";
 import { Response, type ResponseInit } from "./responses.ts";
 import { type SendContext, isBodiless, sendHead, writeChunk } from "./send.ts";
-
-/** The send context of a request, set by the server. @internal */
-export const kSendContext = Symbol("aiots.http.sendContext");
 
 /**
  * A response the handler writes itself: `await resp.prepare(request)` sends the status and
@@ -58,8 +55,8 @@ export class StreamResponse extends Response {
   async prepare(request: Request): Promise<void> {
     if (this.#res !== null) return;
     const res = request[kNodeResponse];
-    const ctx = (request as unknown as { [kSendContext]?: SendContext })[kSendContext];
-    if (res === null || ctx === undefined) throw new TypeError("prepare() needs the request the server handed to this handler");
+    const ctx = request[kSendContext];
+    if (res === null || ctx === null) throw new TypeError("prepare() needs the request the server handed to this handler");
     if (res.headersSent) throw new TypeError(`${request.toString()} already has a response on its way; prepare one response per request`);
     sendHead(res, this, ctx, null);
     this.#res = res;
