@@ -6,7 +6,7 @@ import type { ServerResponse } from "node:http";
 import { getRunningLoop, waitFuture } from "../core/index.ts";
 import { type Request, kNodeResponse, kSendContext } from "./request.ts";
 import { Response, type ResponseInit } from "./responses.ts";
-import { type SendContext, isBodiless, sendHead, writeChunk } from "./send.ts";
+import { type SendContext, drained, isBodiless, sendHead, writeChunk } from "./send.ts";
 
 /**
  * A response the handler writes itself: `await resp.prepare(request)` sends the status and
@@ -61,7 +61,8 @@ export class StreamResponse extends Response {
     sendHead(res, this, ctx, null);
     this.#res = res;
     this.#ctx = ctx;
-    await Promise.resolve();
+    // The head is with Node now; wait only if its buffer is already over the high-water mark.
+    if (res.writableNeedDrain) await drained(res);
   }
 
   /**
