@@ -5,10 +5,16 @@
  */
 export { ClientSession, type ClientSessionOptions, type ClientTimeout, type RequestOptions, type RequestBody } from "./http/client-session.ts";
 export { ClientResponse } from "./http/client-response.ts";
-export { Application, type ApplicationOptions, type Handler, type Middleware } from "./http/application.ts";
+export { Application, type ApplicationOptions, type Handler, type Middleware, type ServeForeverOptions } from "./http/application.ts";
+export type { AppHook, CleanupContext } from "./http/lifecycle.ts";
 export { HttpServer, type ServeOptions } from "./http/server.ts";
 export { Request } from "./http/request.ts";
 export { Response, json, text, html, stream, type ResponseBody, type ResponseInit } from "./http/responses.ts";
+export { StreamResponse } from "./http/stream-response.ts";
+export { FileResponse } from "./http/static-files.ts";
+export { BodyPart } from "./http/multipart.ts";
+export type { CookieOptions } from "./http/cookies.ts";
 export { Router, type Resolution } from "./http/router.ts";
+export { CIMultiDict, type HeadersInit } from "./http/headers.ts";
 export { ClientError, ClientConnectionError, ClientResponseError, HttpError } from "./http/errors.ts";
 export type { WebSocketHandler, WebSocketRouteOptions } from "./http/websocket-routes.ts";

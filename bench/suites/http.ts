@@ -39,9 +39,37 @@ export const suite: Suite = {
         "aiohttp+uvloop": { ...wrkPeer("aiohttp-uvloop", `${uvloop}, python3-aiohttp, wrk`), anchor: 32_000 },
       },
       baseline: "raw node:http",
-      target: "aiots >= 0.9x raw node:http (about 1.9x aiohttp+uvloop)",
+      target: "aiots >= 0.95x raw node:http (about 1.9x aiohttp+uvloop), with every aiots/http feature in place",
       repetitions: { full: 3, quick: 1 },
       quickArgs: ["2"], // seconds of load instead of 5
+      timeoutSeconds: 60,
+    },
+    {
+      name: "static file GET, 1 MiB, wrk -t1 -c50 -d5s",
+      unit: "req/s",
+      lowerIsBetter: false,
+      peers: {
+        "raw node:http + fs.createReadStream": wrkPeer("node-static", "apt-get install wrk (bench/setup.sh)"),
+        "aiots app.static": wrkPeer("aiots-static", "apt-get install wrk (bench/setup.sh)"),
+      },
+      baseline: "raw node:http + fs.createReadStream",
+      target: "aiots >= 0.9x raw node:http + fs.createReadStream",
+      repetitions: { full: 3, quick: 1 },
+      quickArgs: ["2"],
+      timeoutSeconds: 60,
+    },
+    {
+      name: "HTTPS hello-world, wrk -t1 -c50 -d5s",
+      unit: "req/s",
+      lowerIsBetter: false,
+      peers: {
+        "raw node:https": wrkPeer("node-https", "apt-get install wrk openssl (bench/setup.sh, scripts/install-test-deps.sh)"),
+        "aiots ssl": wrkPeer("aiots-https", "apt-get install wrk openssl (bench/setup.sh, scripts/install-test-deps.sh)"),
+      },
+      baseline: "raw node:https",
+      target: "aiots >= 0.9x raw node:https",
+      repetitions: { full: 3, quick: 1 },
+      quickArgs: ["2"],
       timeoutSeconds: 60,
     },
     {

@@ -3,13 +3,15 @@
  * @module
  */
 import { inspectSymbol } from "../core/index.ts";
+import { type CookieOptions, serializeCookie } from "./cookies.ts";
+import { CIMultiDict, type HeadersInit } from "./headers.ts";
 
 /** Status and headers of a response. */
 export interface ResponseInit {
-  /** The status code (default 200). */
+  /** The status code (default 200); a final status, 200..599. */
   status?: number;
-  /** Headers to send; names are case-insensitive. */
-  headers?: Record<string, string>;
+  /** Headers to send: a record, `[name, value]` pairs or a `CIMultiDict`; names are case-insensitive. */
+  headers?: HeadersInit;
 }
 
 /** What a response carries: nothing, bytes or text, or chunks produced over time. */
@@ -28,27 +30,90 @@ export type ResponseBody = string | Uint8Array | AsyncIterable<string | Uint8Arr
  */
 export class Response {
   readonly status: number;
-  readonly headers: Record<string, string>;
+  // Built on first access: a response whose headers nobody touches (json(), text() on the hot
+  // path) is sent from `#contentType` alone, without creating the dict.
+  #headers: CIMultiDict | null = null;
+  readonly #contentType: string | undefined;
   readonly body: ResponseBody;
 
-  /** @throws {RangeError} for a status outside 100..599; {TypeError} for a bad body. */
-  constructor(body: ResponseBody = null, init: ResponseInit = {}) {
+  /**
+   * A 204 or 304 response, or any response to HEAD, goes out without its body (and a streamed body
+   * is then never iterated).
+   * @throws {RangeError} for a status outside 200..599 (a 1xx is an interim status, never the final
+   * one; the server sends `100 Continue` itself); {TypeError} for a bad body or header.
+   */
+  constructor(body: ResponseBody = null, init: ResponseInit = {}, /** @internal */ contentType?: string) {
     const status = init.status ?? 200;
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new RangeError(`response status must be an integer from 100 to 599, not ${String(status)}`);
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new RangeError(
+        status >= 100 && status < 200
+          ? `response status ${status} is an interim (1xx) status and cannot be the final one: use 200..599`
+          : `response status must be an integer from 200 to 599, not ${String(status)}`,
+      );
     }
     if (body !== null && typeof body !== "string" && !(body instanceof Uint8Array) && !isAsyncIterable(body)) {
       throw new TypeError("a response body is a string, a Uint8Array, an async iterable of chunks, or null");
     }
     this.status = status;
-    this.headers = {};
-    for (const [key, value] of Object.entries(init.headers ?? {})) this.headers[key.toLowerCase()] = value;
+    this.#contentType = contentType;
+    if (init.headers !== undefined) {
+      // The given headers win over the default content type; several values of a name are kept.
+      const given = new CIMultiDict(init.headers);
+      const headers = this.headers;
+      for (const name of new Set([...given.keys()].map((n) => n.toLowerCase()))) headers.delete(name);
+      for (const [name, value] of given) headers.append(name, value);
+    }
     this.body = body;
+  }
+
+  /** The headers to send, case-insensitive (`response.headers["Content-Type"] = ...` replaces). */
+  get headers(): CIMultiDict {
+    if (this.#headers === null) {
+      const headers = new CIMultiDict();
+      if (this.#contentType !== undefined) headers.set("content-type", this.#contentType);
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  /** The content type alone when the headers were never touched, else `null`. @internal */
+  get untouchedContentType(): string | null {
+    return this.#headers === null ? (this.#contentType ?? "") : null;
+  }
+
+  /**
+   * Adds a `Set-Cookie` header (aiohttp's `set_cookie`); several cookies give several headers.
+   * `path` defaults to `"/"`. Setting the same name again replaces the earlier one.
+   * @example
+   * ```ts
+   * import { text } from "aiots/http";
+   * const resp = text("welcome");
+   * resp.setCookie("session", "abc123", { httpOnly: true, sameSite: "Lax", maxAge: 3600 });
+   * ```
+   * @throws {TypeError} for a name that is not a token or a bad option (see `CookieOptions`).
+   */
+  setCookie(name: string, value: string, options: CookieOptions = {}): this {
+    const line = serializeCookie(name, value, options);
+    const kept = this.headers.getAll("set-cookie").filter((v) => !v.startsWith(`${name}=`));
+    this.headers.delete("set-cookie");
+    for (const v of kept) this.headers.append("Set-Cookie", v);
+    this.headers.append("Set-Cookie", line);
+    return this;
+  }
+
+  /**
+   * Tells the client to delete cookie `name` (an empty value that expired in 1970); give the
+   * `path`/`domain` it was set with.
+   * @throws {TypeError} as `setCookie()`.
+   */
+  delCookie(name: string, options: { path?: string; domain?: string } = {}): this {
+    return this.setCookie(name, "", { path: options.path, domain: options.domain, maxAge: 0, expires: new Date(0) });
   }
 
   toString(): string {
     const kind = this.body === null ? "empty" : isAsyncIterable(this.body) ? "streamed" : `${this.body.length}`;
-    return `<Response ${this.status} ${this.headers["content-type"] ?? ""} body=${kind}>`;
+    const type = this.#headers === null ? this.#contentType : this.#headers.get("content-type");
+    return `<Response ${this.status} ${type ?? ""} body=${kind}>`;
   }
 
   [inspectSymbol](): string {
@@ -56,11 +121,6 @@ export class Response {
   }
 }
 
-function withType(init: ResponseInit | undefined, type: string): ResponseInit {
-  const headers: Record<string, string> = { "content-type": type };
-  for (const [key, value] of Object.entries(init?.headers ?? {})) headers[key.toLowerCase()] = value;
-  return { status: init?.status, headers };
-}
 
 /**
  * A JSON response (`application/json`).
@@ -72,7 +132,7 @@ function withType(init: ResponseInit | undefined, type: string): ResponseInit {
  * ```
  */
 export function json(data: unknown, init?: ResponseInit): Response {
-  return new Response(JSON.stringify(data) ?? "null", withType(init, "application/json; charset=utf-8"));
+  return new Response(JSON.stringify(data) ?? "null", init, "application/json; charset=utf-8");
 }
 
 /**
@@ -84,7 +144,7 @@ export function json(data: unknown, init?: ResponseInit): Response {
  * ```
  */
 export function text(body: string, init?: ResponseInit): Response {
-  return new Response(body, withType(init, "text/plain; charset=utf-8"));
+  return new Response(body, init, "text/plain; charset=utf-8");
 }
 
 /**
@@ -96,7 +156,7 @@ export function text(body: string, init?: ResponseInit): Response {
  * ```
  */
 export function html(body: string, init?: ResponseInit): Response {
-  return new Response(body, withType(init, "text/html; charset=utf-8"));
+  return new Response(body, init, "text/html; charset=utf-8");
 }
 
 /**
@@ -111,8 +171,7 @@ export function html(body: string, init?: ResponseInit): Response {
  * ```
  */
 export function stream(chunks: AsyncIterable<string | Uint8Array>, init?: ResponseInit): Response {
-  const type = init?.headers?.["content-type"] ?? "application/octet-stream";
-  return new Response(chunks, withType(init, type));
+  return new Response(chunks, init, "application/octet-stream");
 }
 
 /** True when `value` can be iterated with `for await`. @internal */

@@ -1,5 +1,6 @@
 /**
- * `Router`: routes by method and path pattern (`/users/:id`, a trailing `/*rest` for the remainder).
+ * `Router`: routes by method and path pattern (`/users/:id` or aiohttp's `/users/{id}`, a trailing
+ * `/*rest` or `/{rest:.*}` for the remainder, `{id:\d+}` for a segment matching a regex).
  *
  * How matching works: each pattern is split into segments once. A path is matched against the
  * routes in registration order; the first route whose segments match and whose method matches wins.
@@ -13,7 +14,10 @@ import { inspectSymbol } from "../core/index.ts";
 interface Route<H> {
   method: string; // upper case, or "*" for any method
   pattern: string;
+  // Normalized: literal text, ":name", or "*name" (last only).
   segments: string[];
+  // For a ":name" segment given as {name:regex}: the regex a segment must match whole.
+  regexes: (RegExp | null)[];
   handler: H;
 }
 
@@ -41,9 +45,10 @@ export class Router<H> {
   #staticUsable = true;
 
   /**
-   * Adds a route. `path` starts with `/`; `:name` segments capture one segment, a last `*name`
-   * segment captures the rest of the path.
-   * @throws {TypeError} for a path that does not start with `/` or a bad method.
+   * Adds a route. `path` starts with `/`; `:name` or `{name}` segments capture one segment,
+   * `{name:regex}` one segment matching `regex` whole, and a last `*name`, `{name:.*}` or
+   * `{name:.+}` segment the rest of the path.
+   * @throws {TypeError} for a path that does not start with `/`, a bad method or a bad `{...}`.
    */
   add(method: string, path: string, handler: H): void {
     if (typeof path !== "string" || !path.startsWith("/")) {
@@ -52,13 +57,39 @@ export class Router<H> {
     if (typeof method !== "string" || !/^([A-Za-z]+|\*)$/.test(method)) {
       throw new TypeError(`a route method is a word like "GET" (or "*" for any), not ${JSON.stringify(method)}`);
     }
-    const segments = split(path);
+    const regexes: (RegExp | null)[] = [];
+    const segments = split(path).map((segment, i, all) => {
+      const m = /^\{([A-Za-z_][A-Za-z0-9_]*)(?::(.+))?\}$/.exec(segment);
+      if (m === null) {
+        if (segment.includes("{") || segment.includes("}")) {
+          throw new TypeError(`bad segment ${JSON.stringify(segment)} in ${path}: a parameter is a whole segment, {name} or {name:regex}`);
+        }
+        regexes.push(null);
+        return segment;
+      }
+      const [, name, regex] = m;
+      if (regex === ".*" || regex === ".+" || regex === "path") {
+        if (i !== all.length - 1) throw new TypeError(`a "{${name}:${regex}}" segment must come last in ${path}`);
+        regexes.push(null);
+        return `*${name}`;
+      }
+      let compiled: RegExp | null = null;
+      if (regex !== undefined) {
+        try {
+          compiled = new RegExp(`^(?:${regex})$`);
+        } catch (error) {
+          throw new TypeError(`bad regex in ${JSON.stringify(segment)} of ${path}: ${(error as Error).message}`, { cause: error });
+        }
+      }
+      regexes.push(compiled);
+      return `:${name}`;
+    });
     segments.forEach((segment, i) => {
       if (segment.startsWith("*") && i !== segments.length - 1) {
         throw new TypeError(`a "*${segment.slice(1)}" segment must come last in ${path}`);
       }
     });
-    const route = { method: method.toUpperCase(), pattern: path, segments, handler };
+    const route = { method: method.toUpperCase(), pattern: path, segments, regexes, handler };
     this.#routes.push(route);
     const isStatic = segments.every((segment) => !segment.startsWith(":") && !segment.startsWith("*"));
     if (!isStatic) {
@@ -80,7 +111,7 @@ export class Router<H> {
     const allow = new Set<string>();
     const segments = split(path);
     for (const route of this.#routes) {
-      const params = match(route.segments, segments);
+      const params = match(route.segments, route.regexes, segments);
       if (params === null) continue;
       if (route.method === "*" || route.method === method || (method === "HEAD" && route.method === "GET")) {
         return { kind: "found", handler: route.handler, params, pattern: route.pattern };
@@ -105,7 +136,7 @@ function split(path: string): string[] {
   return path.split("/").filter((s) => s !== "");
 }
 
-function match(pattern: readonly string[], segments: readonly string[]): Record<string, string> | null {
+function match(pattern: readonly string[], regexes: readonly (RegExp | null)[], segments: readonly string[]): Record<string, string> | null {
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
@@ -115,7 +146,11 @@ function match(pattern: readonly string[], segments: readonly string[]): Record<
     }
     const s = segments[i];
     if (s === undefined) return null;
-    if (p.startsWith(":")) params[p.slice(1)] = s;
+    if (p.startsWith(":")) {
+      const re = regexes[i];
+      if (re !== null && re !== undefined && !re.test(s)) return null;
+      params[p.slice(1)] = s;
+    }
     else if (p !== s) return null;
   }
   return segments.length === pattern.length ? params : null;

@@ -13,23 +13,26 @@
  * @module
  */
 import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
-import {
-  getRunningLoop,
-  type AbstractEventLoop,
-  CancelledError,
-  type Future,
-  gather,
-  Server,
-  Task,
-  wait,
-  waitFuture,
-} from "../core/index.ts";
+import type { SecureContext, SecureContextOptions } from "node:tls";
+import { type AbstractEventLoop, CancelledError, type Future, gather, Server, Task, wait } from "../core/index.ts";
 import type { WebSocket } from "../ws/index.ts";
 import { handleUpgrade } from "./websocket-routes.ts";
 import type { Application } from "./application.ts";
 import { HttpError } from "./errors.ts";
-import { Request } from "./request.ts";
+import { Request, kApplication, kNodeResponse, kSendContext } from "./request.ts";
 import { Response, isAsyncIterable, text } from "./responses.ts";
+import { type SendContext, streamResponse, writeResponse } from "./send.ts";
+import { FileResponse } from "./static-files.ts";
+import { StreamResponse } from "./stream-response.ts";
+
+/** What the server runs around its life: the application's shutdown and cleanup hooks. @internal */
+export interface ServerLifecycle {
+  shutdown(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** Writes one access-log line for a finished request. @internal */
+export type AccessLogger = (request: Request, res: ServerResponse, ctx: SendContext) => void;
 
 /** Options of `app.serve()`. */
 export interface ServeOptions {
@@ -41,6 +44,11 @@ export interface ServeOptions {
   backlog?: number;
   /** Seconds running requests get to finish on `close()` before they are cancelled (default 10). */
   shutdownTimeout?: number;
+  /**
+   * Serve HTTPS: a `tls.SecureContext`, or TLS options that carry `cert` and `key` (PEM), plus
+   * `ca`, `passphrase`, ... as `tls.createSecureContext()` takes them.
+   */
+  ssl?: SecureContext | (SecureContextOptions & { cert: unknown; key: unknown });
 }
 
 /**
@@ -69,18 +77,37 @@ export class HttpServer extends Server {
   #shutdown: Task<void> | null = null;
   // Settled by the Node server's "close" event: its listening handle and every connection are gone.
   readonly #nodeClosed: Future<void>;
+  // waitClosed() callers; null once the shutdown is complete (then waitClosed() returns at once).
+  #closedWaiters: Future<void>[] | null = [];
+  readonly #lifecycle: ServerLifecycle | null;
+  readonly #accessLog: AccessLogger | null;
+  readonly #maxBodySize: number;
 
   /** @internal created by `app.serve()`. */
-  constructor(loop: AbstractEventLoop, httpServer: NodeHttpServer, app: Application, options: ServeOptions) {
+  constructor(
+    loop: AbstractEventLoop,
+    httpServer: NodeHttpServer,
+    app: Application,
+    options: ServeOptions,
+    extra: { lifecycle?: ServerLifecycle; accessLog?: AccessLogger | null } = {},
+  ) {
     super(loop, [httpServer]);
     this.#app = app;
     this.#httpServer = httpServer;
     this.#shutdownTimeout = options.shutdownTimeout ?? 10;
+    this.#lifecycle = extra.lifecycle ?? null;
+    this.#accessLog = extra.accessLog ?? null;
+    this.#maxBodySize = app.options.maxBodySize;
     const nodeClosed = loop.createFuture<void>();
     this.#nodeClosed = nodeClosed;
-    httpServer.once("close", () => nodeClosed.setResult(undefined));
+    // The future may already be cancelled (a shutdown cut short when run() ended).
+    httpServer.once("close", () => {
+      if (!nodeClosed.done()) nodeClosed.setResult(undefined);
+    });
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+    httpServer.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onCheckContinue(req, res));
     httpServer.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+      (req as unknown as { [kApplication]: Application })[kApplication] = app;
       handleUpgrade({ loop, app, req, socket, head, closing: this.#shutdown !== null, track: this.#track, websockets: this.#websockets });
     });
   }
@@ -97,10 +124,21 @@ export class HttpServer extends Server {
     this.#shutdown = this.getLoop().createTask(() => this.#gracefulShutdown(), { name: "http-server-shutdown" });
   }
 
-  /** Waits until the shutdown is complete: handlers finished or cancelled, connections gone. */
+  /**
+   * Waits until the shutdown is complete: handlers finished or cancelled, connections gone, the
+   * application's cleanup done. Called before `close()` (websockets' pattern: a signal handler
+   * closes, the main task waits), it waits for that `close()` and the shutdown after it.
+   */
   override async waitClosed(): Promise<void> {
-    if (this.#shutdown !== null) await this.#shutdown;
-    await super.waitClosed();
+    if (this.#closedWaiters === null) return;
+    const waiter = this.getLoop().createFuture<void>();
+    this.#closedWaiters.push(waiter);
+    try {
+      await waiter;
+    } finally {
+      const i = this.#closedWaiters?.indexOf(waiter) ?? -1;
+      if (i >= 0) this.#closedWaiters?.splice(i, 1);
+    }
   }
 
   override toString(): string {
@@ -112,7 +150,25 @@ export class HttpServer extends Server {
     task.addDoneCallback(() => this.#tasks.delete(task));
   };
 
+  #onCheckContinue(req: IncomingMessage, res: ServerResponse): void {
+    // A body declared over the limit gets its 413 before the client sends it (no 100 Continue).
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (declared > this.#maxBodySize) {
+      const body = `request body is larger than the limit of ${this.#maxBodySize} bytes`;
+      const ctx: SendContext = { method: req.method ?? "GET", close: true, sent: 0 };
+      writeResponse(res, text(body, { status: 413 }), ctx);
+      return;
+    }
+    res.writeContinue();
+    this.#onRequest(req, res);
+  }
+
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = this.#refusal(req);
+    if (refusal !== null) {
+      writeResponse(res, refusal, { method: req.method ?? "GET", close: true, sent: 0 });
+      return;
+    }
     // Started eagerly (asyncio's eager_task_factory): a handler that answers without waiting
     // writes its response in this very callback, with no extra loop iteration per request.
     const task = new Task(() => this.#handle(req, res), { loop: this.getLoop(), eagerStart: true, name: "http-request" });
@@ -125,22 +181,47 @@ export class HttpServer extends Server {
     });
   }
 
+  // What Node's parser lets through and RFC 9112 says to refuse: more header fields than
+  // allowed (431), and several Host fields (400, §3.2; Node keeps the first silently).
+  #refusal(req: IncomingMessage): Response | null {
+    const raw = req.rawHeaders;
+    if (raw.length > 2 * this.#app.options.maxHeaders) {
+      return text(`too many header fields: at most ${this.#app.options.maxHeaders}`, { status: 431 });
+    }
+    let hosts = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 4 && name.toLowerCase() === "host") hosts++;
+    }
+    return hosts > 1 ? text("several Host header fields", { status: 400 }) : null;
+  }
+
   // Synchronous when the handler answers at once (the common case), a promise otherwise.
   #handle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
-    const request = new Request(req, this.#app.options.maxBodySize);
+    const request = new Request(req, this.#maxBodySize, this.#app);
+    request[kNodeResponse] = res;
+    const ctx: SendContext = { method: request.method, close: false, sent: 0 };
+    request[kSendContext] = ctx;
+    if (this.#accessLog !== null) {
+      const log = this.#accessLog;
+      res.once("close", () => log(request, res, ctx));
+    }
     let outcome: Response | Promise<Response>;
     try {
       outcome = this.#app.handle(request);
     } catch (error) {
       outcome = this.#errorResponse(error, request);
     }
-    if (!(outcome instanceof Response)) return this.#finish(outcome, res, request);
-    if (isAsyncIterable(outcome.body)) return this.#send(res, outcome, request);
-    this.#write(res, outcome, request);
+    if (!(outcome instanceof Response)) return this.#finish(outcome, res, request, ctx);
+    const body = outcome.body;
+    if (typeof body !== "string" && !(body instanceof Uint8Array) && (body !== null || outcome instanceof StreamResponse || outcome instanceof FileResponse)) {
+      return this.#send(res, outcome, request, ctx);
+    }
+    this.#write(res, outcome, request, ctx);
     return undefined;
   }
 
-  async #finish(pending: Promise<Response>, res: ServerResponse, request: Request): Promise<void> {
+  async #finish(pending: Promise<Response>, res: ServerResponse, request: Request, ctx: SendContext): Promise<void> {
     let response: Response;
     try {
       response = await pending;
@@ -148,32 +229,43 @@ export class HttpServer extends Server {
       if (error instanceof CancelledError) throw error;
       response = this.#errorResponse(error, request);
     }
-    await this.#send(res, response, request);
+    await this.#send(res, response, request, ctx);
   }
 
-  async #send(res: ServerResponse, response: Response, request: Request): Promise<void> {
-    if (!isAsyncIterable(response.body)) return this.#write(res, response, request);
-    if (this.#shutdown !== null) response.headers.connection = "close";
+  async #send(res: ServerResponse, response: Response, request: Request, ctx: SendContext): Promise<void> {
+    if (this.#shutdown !== null) ctx.close = true;
+    if (response instanceof StreamResponse) {
+      if (!response.prepared && !res.headersSent) this.#write(res, response, request, ctx);
+      else response.finish();
+      return;
+    }
     try {
-      await streamResponse(res, response);
+      if (response instanceof FileResponse) await response.send(res, request, ctx);
+      else if (isAsyncIterable(response.body)) await streamResponse(res, response, ctx);
+      else this.#write(res, response, request, ctx);
     } catch (error) {
       if (error instanceof CancelledError) throw error;
-      this.#sendFailed(res, error, request);
+      if (error instanceof HttpError && !res.headersSent) {
+        this.#write(res, this.#errorResponse(error, request), request, ctx);
+        return;
+      }
+      this.#sendFailed(res, error, request, ctx);
     }
   }
 
-  #write(res: ServerResponse, response: Response, request: Request): void {
-    if (this.#shutdown !== null) response.headers.connection = "close";
+  #write(res: ServerResponse, response: Response, request: Request, ctx: SendContext): void {
+    if (this.#shutdown !== null) ctx.close = true;
     try {
-      writeResponse(res, response);
+      writeResponse(res, response, ctx);
     } catch (error) {
-      this.#sendFailed(res, error, request);
+      this.#sendFailed(res, error, request, ctx);
     }
   }
 
-  // The response could not be written (a bad header value, a failing body stream): log it once,
-  // answer 500 if nothing was sent yet, else drop the connection (the client sees a cut response).
-  #sendFailed(res: ServerResponse, error: unknown, request: Request): void {
+  // The response could not be written (a header Node refuses, a failing body stream): log it once,
+  // answer a proper 500 if nothing was sent yet, else drop the connection (the client sees a cut
+  // response).
+  #sendFailed(res: ServerResponse, error: unknown, request: Request, ctx: SendContext): void {
     this.getLoop().callExceptionHandler({ message: `error while sending the response to ${request.method} ${request.path}`, exception: error });
     if (res.headersSent || res.destroyed) {
       // Flush what was sent, then close without the final chunk, so the client sees a cut body.
@@ -182,7 +274,8 @@ export class HttpServer extends Server {
       else res.destroy();
       return;
     }
-    writeResponse(res, text("500 Internal Server Error", { status: 500 }));
+    ctx.sent = 0;
+    writeResponse(res, text("500 Internal Server Error", { status: 500 }), ctx);
   }
 
   #errorResponse(error: unknown, request: Request): Response {
@@ -196,54 +289,27 @@ export class HttpServer extends Server {
   }
 
   async #gracefulShutdown(): Promise<void> {
-    this.#httpServer.closeIdleConnections();
-    for (const ws of this.#websockets) {
-      if (ws.state === "open") ws.raw.close(1001, "server shutting down");
+    try {
+      this.#httpServer.closeIdleConnections();
+      for (const ws of this.#websockets) {
+        if (ws.state === "open") ws.raw.close(1001, "server shutting down");
+      }
+      // aiohttp's order: on_shutdown while requests may still run, cleanup once they are done.
+      await this.#lifecycle?.shutdown();
+      const running = [...this.#tasks];
+      if (running.length > 0) {
+        const [, pending] = await wait(running, { timeout: this.#shutdownTimeout });
+        for (const task of pending) task.cancel("the server is shutting down");
+        await gather([...pending], { returnExceptions: true });
+      }
+      this.#httpServer.closeAllConnections();
+      this.abortClients();
+      await this.#nodeClosed;
+      await this.#lifecycle?.cleanup();
+    } finally {
+      const waiters = this.#closedWaiters;
+      this.#closedWaiters = null;
+      for (const w of waiters ?? []) if (!w.done()) w.setResult(undefined);
     }
-    const running = [...this.#tasks];
-    if (running.length > 0) {
-      const [, pending] = await wait(running, { timeout: this.#shutdownTimeout });
-      for (const task of pending) task.cancel("the server is shutting down");
-      await gather([...pending], { returnExceptions: true });
-    }
-    this.#httpServer.closeAllConnections();
-    this.abortClients();
-    await this.#nodeClosed;
   }
-}
-
-/** Writes a response whose body is complete (or empty) in one go. */
-function writeResponse(res: ServerResponse, response: Response): void {
-  const body = response.body as string | Uint8Array | null;
-  const headers: Record<string, string | number> = response.headers;
-  if (body !== null) headers["content-length"] = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
-  res.writeHead(response.status, headers);
-  if (body === null) res.end();
-  else res.end(body);
-}
-
-/**
- * Streams an async-iterable body with backpressure (chunked encoding).
- * @throws {CancelledError} when the task is cancelled (the client went away); the body's errors.
- */
-async function streamResponse(res: ServerResponse, response: Response): Promise<void> {
-  res.writeHead(response.status, response.headers);
-  const body = response.body as AsyncIterable<string | Uint8Array>;
-  for await (const chunk of body) {
-    if (res.destroyed) throw new CancelledError("the client disconnected");
-    if (!res.write(chunk)) await drained(res);
-  }
-  res.end();
-}
-
-async function drained(res: ServerResponse): Promise<void> {
-  const fut = getRunningLoop().createFuture<void>();
-  const done = (): void => {
-    res.off("drain", done);
-    res.off("close", done);
-    if (!fut.done()) fut.setResult(undefined);
-  };
-  res.on("drain", done);
-  res.on("close", done);
-  await waitFuture(fut, { onCancel: done });
 }
