@@ -203,8 +203,15 @@ export class WebSocketServer extends Server {
 }
 
 // The response's headers for a connection that closes after it, with content-length when whole.
-function closingHeaders(response: Response): Record<string, string | number> {
-  const headers: Record<string, string | number> = { ...response.headers, connection: "close" };
+function closingHeaders(response: Response): Record<string, string | number | string[]> {
+  // One entry per name (lower-cased), repeated names such as set-cookie kept as arrays.
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of response.headers) {
+    const key = name.toLowerCase();
+    const seen = headers[key];
+    headers[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [String(seen)]), value];
+  }
+  headers["connection"] = "close";
   const body = response.body;
   if (body === null || typeof body === "string" || body instanceof Uint8Array) {
     headers["content-length"] = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
@@ -229,7 +236,7 @@ async function writeRaw(socket: Duplex, response: Response): Promise<void> {
   const headers = closingHeaders(response);
   const body = response.body;
   const whole = !isAsyncIterable(body);
-  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  const head = Object.entries(headers).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((one) => `${k}: ${one}\r\n`)).join("");
   socket.write(`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}\r\n${head}\r\n`);
   if (whole) {
     socket.end(body ?? undefined);
