@@ -120,6 +120,7 @@ export function translateError(error: unknown, method: string, url: URL, phase: 
   const text = error instanceof Error ? error.message : String(error);
   const where = `${method} ${url.href}`;
   if (typeof code === "string") {
+    if (code === "AIOTS_SOCK_CONNECT_TIMEOUT") return new TimeoutError(`${text} (${where})`, { cause: error });
     if (code === "UND_ERR_CONNECT_TIMEOUT") return new TimeoutError(`connect timeout (${where})`, { cause: error });
     if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
       return new TimeoutError(`sockRead timeout (${where})`, { cause: error });
@@ -136,6 +137,10 @@ export function translateError(error: unknown, method: string, url: URL, phase: 
     if (phase === "body") {
       return new ClientPayloadError(`${where}: the response body was cut short (${text || code})`, { cause: error });
     }
+  }
+  if (error instanceof Error && error.name === "HTTPParserError") {
+    // undici leaves `code` unset for some parser failures (a status line that is not HTTP/1.x).
+    return new ClientPayloadError(`${where}: malformed response from the server (${text})`, { cause: error });
   }
   if ((error as { [kTlsFailure]?: boolean } | null)?.[kTlsFailure] === true) {
     return new ClientSSLError(`${where} failed TLS: ${text}`, { cause: error });

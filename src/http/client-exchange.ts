@@ -33,7 +33,10 @@ export interface ResponseHead {
 
 /** Timeouts of one exchange, seconds or null. @internal */
 export interface ExchangeTimeouts {
+  /** Seconds left of the `connect` timeout (its clock started before waiting for the pool). */
   connect: number | null;
+  /** The `connect` timeout as configured, for messages. */
+  connectSetting: number | null;
   sockRead: number | null;
   deadline: number | null;
   total: number | null;
@@ -79,7 +82,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.url = url;
     this.#timeouts = timeouts;
     if (timeouts.connect !== null) {
-      this.#connectTimer = loop.callLater(timeouts.connect, () => this.#fail(new TimeoutError(`connect timeout of ${timeouts.connect}s for ${this.#where()}`)));
+      this.#connectTimer = loop.callLater(timeouts.connect, () => this.#fail(new TimeoutError(`connect timeout of ${timeouts.connectSetting}s for ${this.#where()}`)));
     }
     try {
       conn.client.dispatch(
@@ -91,6 +94,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
           body: request.body as string | null,
           // Our pool decides reuse; undici must not hold a request back for HEAD's "blocking" rule.
           blocking: false,
+          // undici closes the socket after every HEAD (against servers that wrongly send a body);
+          // aiohttp and browsers keep it alive, and so do we unless the caller asked to close.
+          ...(request.method === "HEAD" && !request.headers.some(([n, v]) => n.toLowerCase() === "connection" && /close/i.test(v)) ? { reset: false } : {}),
         },
         this,
       );

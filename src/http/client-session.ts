@@ -316,6 +316,7 @@ export class ClientSession implements AsyncDisposable {
         { origin: url.origin, path: url.pathname + url.search, method: request.method, headers: [...headers], body },
         {
           connect: connectDeadline === null ? null : Math.max(0, connectDeadline - loop.time()),
+          connectSetting: timeout.connect,
           sockRead: timeout.sockRead,
           deadline,
           total: timeout.total,
