@@ -140,6 +140,29 @@ export class ClientResponse implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   /**
+   * Reads a redirect's body (up to `limit` bytes) so that its connection can serve the next hop;
+   * a longer body is dropped with its connection. The body stays readable from `history`. @internal
+   */
+  async readForHistory(limit: number): Promise<void> {
+    if (this.#consumed) return;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    this.#consumed = true;
+    for (;;) {
+      const chunk = await this.#exchange.read();
+      if (chunk === null) break;
+      size += chunk.length;
+      if (size > limit) {
+        this.#exchange.abort(new Error("a redirect's body was too long to keep"));
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const raw = Buffer.concat(chunks);
+    this.#content = this.#decoding() ? await decodeWhole(this.#encoding(), raw).catch(() => Buffer.alloc(0)) : raw;
+  }
+
+  /**
    * The body decoded as text (UTF-8 unless the content type names another charset).
    * @throws as `bytes()`.
    */
@@ -296,6 +319,18 @@ export class ClientResponse implements AsyncIterable<Buffer>, AsyncDisposable {
       decoder?.destroy();
     }
   }
+}
+
+function decodeWhole(encoding: string, raw: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (raw.length === 0) return resolve(raw);
+    const decoder = createDecoder(encoding, raw);
+    const out: Buffer[] = [];
+    decoder.on("data", (c: Buffer) => out.push(c));
+    decoder.on("error", reject);
+    decoder.on("end", () => resolve(Buffer.concat(out)));
+    decoder.end(raw);
+  });
 }
 
 function createDecoder(encoding: string, first: Buffer): zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress {

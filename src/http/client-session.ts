@@ -226,7 +226,8 @@ export class ClientSession implements AsyncDisposable {
         return response;
       }
       history.push(response);
-      response.release();
+      // Read the (usually tiny) redirect body so the next hop can reuse the connection.
+      await response.readForHistory(64 * 1024);
       const next = followRedirect(request, response, history, settings.maxRedirects);
       if (next.crossOrigin) requestCookies = undefined;
       request = next.request;
