@@ -52,7 +52,7 @@ export class PooledConnection {
   /** Sockets this connection opened (1 for a connection kept alive throughout). */
   socketsOpened = 0;
 
-  constructor(client: Client, key: string) {
+  constructor(client: Client, key: string, onIdleClose: (conn: PooledConnection) => void) {
     this.client = client;
     this.key = key;
     client.on("connect", () => {
@@ -61,6 +61,9 @@ export class PooledConnection {
     });
     client.on("disconnect", () => {
       this.connected = false;
+      // An idle connection whose socket closed (keep-alive timeout, server close) leaves the pool,
+      // so a client talking to many origins does not keep one object per origin forever.
+      if (!this.busy) onIdleClose(this);
     });
   }
 }
@@ -198,6 +201,15 @@ export class ConnectionPool {
 
   readonly #sslByConnection = new WeakMap<PooledConnection, ClientSsl>();
 
+  #forget(conn: PooledConnection): void {
+    const host = this.#hosts.get(conn.key);
+    const at = host?.connections.indexOf(conn) ?? -1;
+    if (host === undefined || at < 0) return;
+    host.connections.splice(at, 1);
+    conn.client.destroy().catch(() => {});
+    if (host.connections.length === 0 && host.waiters.length === 0) this.#hosts.delete(conn.key);
+  }
+
   #sslOf(conn: PooledConnection): ClientSsl {
     return this.#sslByConnection.get(conn) ?? true;
   }
@@ -207,13 +219,15 @@ export class ConnectionPool {
     let conn: PooledConnection | null = null;
     const client = new ClientClass(origin, {
       pipelining: 1,
+      // A server's `Keep-Alive: timeout=N` may shorten it, never lengthen it past ours.
       keepAliveTimeout: keepaliveTimeout * 1000,
+      keepAliveMaxTimeout: keepaliveTimeout * 1000,
       // Our own timers (loop time) handle sockRead; undici's would fire up to a second late.
       headersTimeout: 0,
       bodyTimeout: 0,
       connect: (opts, callback) => openSocket(loop, opts, ssl, conn?.sockConnect ?? null, callback),
     });
-    conn = new PooledConnection(client, key);
+    conn = new PooledConnection(client, key, (idle) => this.#forget(idle));
     this.#sslByConnection.set(conn, ssl);
     // Errors reach the request that was running; the client-level event is only noise.
     client.on("connectionError", () => {});

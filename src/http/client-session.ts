@@ -160,7 +160,9 @@ export class ClientSession implements AsyncDisposable {
       throw new RangeError(`ClientSession limit must be a positive integer (connections per origin), not ${String(limit)}`);
     }
     const keepalive = options.keepaliveTimeout ?? 15;
-    if (typeof keepalive !== "number" || !(keepalive >= 0)) throw new RangeError(`keepaliveTimeout must be a number of seconds >= 0, not ${String(keepalive)}`);
+    if (typeof keepalive !== "number" || !(keepalive > 0) || !Number.isFinite(keepalive)) {
+      throw new RangeError(`keepaliveTimeout must be a number of seconds > 0, not ${String(keepalive)} (send "Connection: close" to close after each request)`);
+    }
     this.#limit = limit;
     this.#keepaliveTimeout = keepalive;
     this.#settings = resolveSettings(

@@ -304,3 +304,25 @@ void test("json() of a body that is not JSON is a ClientPayloadError naming meth
     await server.close();
   }
 });
+
+void test("idle connections close after keepaliveTimeout and leave the pool; a server's Connection: close is honoured", async () => {
+  const server = await peer((req, res) => {
+    if (req.url === "/close") res.setHeader("Connection", "close");
+    res.end(req.url);
+  });
+  try {
+    await run(async () => {
+      await using session = new ClientSession({ baseUrl: server.url, keepaliveTimeout: 0.2 });
+      assert.equal(await (await session.get("/a")).text(), "/a");
+      assert.match(String(session), /connections=1 /);
+      for (let i = 0; i < 100 && server.stats.open > 0; i++) await sleep(0.02);
+      assert.equal(server.stats.open, 0, "the idle connection was closed after keepaliveTimeout");
+      assert.match(String(session), /connections=0 /);
+      assert.equal(await (await session.get("/close")).text(), "/close");
+      assert.equal(await (await session.get("/after")).text(), "/after");
+      assert.equal(server.stats.total, 3);
+    });
+  } finally {
+    await server.close();
+  }
+});
