@@ -189,7 +189,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, statusMessage?: string): void {
-    if (this.#error !== null) return;
+    // undici reports informational responses (103 Early Hints) here too: they are not the answer.
+    if (this.#error !== null || statusCode < 200) return;
     const raw = controller.rawHeaders;
     const headers: [string, string][] = [];
     if (Array.isArray(raw)) {

@@ -172,11 +172,13 @@ export class ClientResponse implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   /**
-   * The body parsed as JSON.
+   * The body parsed as JSON; `null` for an empty body.
    * @throws {ClientPayloadError} when the body is not JSON; as `bytes()`.
    */
   async json<T = unknown>(): Promise<T> {
     const text = await this.text();
+    // An empty body (a 204, or nothing sent) is null, as aiohttp's json() returns None.
+    if (text.trim() === "") return null as T;
     try {
       return JSON.parse(text) as T;
     } catch (error) {

@@ -326,3 +326,25 @@ void test("idle connections close after keepaliveTimeout and leave the pool; a s
     await server.close();
   }
 });
+
+void test("an informational 103 before the response is skipped; json() of an empty body is null", async () => {
+  const server = await peer((req, res) => {
+    if (req.url === "/empty") {
+      res.statusCode = 204;
+      return res.end();
+    }
+    res.writeEarlyHints({ link: "</style.css>; rel=preload" });
+    setTimeout(() => res.end("final"), 20);
+  });
+  try {
+    await run(async () => {
+      await using session = new ClientSession({ baseUrl: server.url });
+      const resp = await session.get("/hints");
+      assert.equal(resp.status, 200);
+      assert.equal(await resp.text(), "final");
+      assert.equal(await (await session.get("/empty")).json(), null);
+    });
+  } finally {
+    await server.close();
+  }
+});
