@@ -31,6 +31,9 @@ const VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
 export class CookieJar {
   #jar = new ToughJar(undefined, { looseMode: false, rejectPublicSuffixes: true, allowSpecialUseDomain: true });
   readonly #shared = new Map<string, string>();
+  // False until a cookie is stored (and again after clear()): lets a jar that never got a cookie
+  // skip tough-cookie's matching on every request.
+  #maybeStored = false;
 
   /**
    * The cookies to send to `url`, `{ name: value }` (shared ones, then those whose domain, path,
@@ -41,6 +44,7 @@ export class CookieJar {
     const target = toUrl(url);
     const out: Record<string, string> = {};
     for (const [name, value] of this.#shared) out[name] = value;
+    if (!this.#maybeStored) return out;
     const seen = new Set<string>();
     for (const cookie of this.#jar.getCookiesSync(target.href)) {
       if (seen.has(cookie.key)) continue;
@@ -62,7 +66,10 @@ export class CookieJar {
         throw new TypeError(`invalid value for cookie ${name}: no spaces, quotes, commas, semicolons, backslashes or control characters (encode it first)`);
       }
       if (url === undefined) this.#shared.set(name, value);
-      else this.#jar.setCookieSync(`${name}=${value}`, toUrl(url).href);
+      else {
+        this.#jar.setCookieSync(`${name}=${value}`, toUrl(url).href);
+        this.#maybeStored = true;
+      }
     }
   }
 
@@ -77,7 +84,7 @@ export class CookieJar {
       if (cookie === undefined || cookie.key === "") continue;
       seen[cookie.key] = cookie.value;
       try {
-        this.#jar.setCookieSync(cookie, url.href, { ignoreError: true });
+        if (this.#jar.setCookieSync(cookie, url.href, { ignoreError: true }) !== undefined) this.#maybeStored = true;
       } catch {
         // tough-cookie throws for a few refusals even with ignoreError (e.g. a public suffix): ignore them.
       }
@@ -90,6 +97,7 @@ export class CookieJar {
     if (predicate === undefined) {
       this.#shared.clear();
       this.#jar.removeAllCookiesSync();
+      this.#maybeStored = false;
       return;
     }
     for (const [name, value] of [...this.#shared]) if (predicate({ name, value, domain: null, path: null })) this.#shared.delete(name);
