@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type * as tls from "node:tls";
-import { type AbstractEventLoop, getRunningLoop, awaitForeign, inspectSymbol } from "../core/index.ts";
+import { type AbstractEventLoop, getRunningLoop, awaitForeign, inspectSymbol, resourceClosed, resourceOpened } from "../core/index.ts";
 import { ClientResponse, DECODINGS } from "./client-response.ts";
 import { ClientRequest, type RequestBody, bodyToSend, encodeBody, mergeHeaders } from "./client-request.ts";
 import { CookieJar } from "./client-cookie-jar.ts";
@@ -275,6 +275,7 @@ export class ClientSession implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    resourceClosed(this);
     if (this.#pool !== null) await awaitForeign(this.#pool.close());
   }
 
@@ -353,7 +354,11 @@ export class ClientSession implements AsyncDisposable {
     const { Client } = await awaitForeign((undiciModule ??= import("undici")));
     if (this.#closed) throw new Error("this ClientSession is closed: create a new one");
     this.#loop ??= loop;
-    this.#pool ??= new ConnectionPool({ limit: this.#limit, keepaliveTimeout: this.#keepaliveTimeout, loop, ClientClass: Client });
+    if (this.#pool === null) {
+      this.#pool = new ConnectionPool({ limit: this.#limit, keepaliveTimeout: this.#keepaliveTimeout, loop, ClientClass: Client });
+      // Debug mode reports a session still open when its loop closes (aiohttp's "Unclosed client session").
+      resourceOpened(this, "ClientSession", loop);
+    }
     return this.#pool;
   }
 

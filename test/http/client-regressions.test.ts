@@ -348,3 +348,28 @@ void test("an informational 103 before the response is skipped; json() of an emp
     await server.close();
   }
 });
+
+void test("debug mode reports a session left open when run() ends (aiohttp's 'Unclosed client session'), not a closed one", async () => {
+  const server = await peer((_req, res) => res.end("x"));
+  const reports: string[] = [];
+  try {
+    await run(
+      async () => {
+        const { getRunningLoop } = await import("../../src/index.ts");
+        getRunningLoop().setExceptionHandler((_loop, context) => {
+          if (/ClientSession/.test(context.message)) reports.push(context.message);
+        });
+        const forgotten = new ClientSession();
+        await (await forgotten.get(server.url)).text();
+        const closed = new ClientSession();
+        await (await closed.get(server.url)).text();
+        await closed.close();
+      },
+      { debug: true },
+    );
+    assert.equal(reports.length, 1, reports.join("\n"));
+    assert.match(reports[0]!, /^unclosed ClientSession <ClientSession #\d+ open connections=1 inFlight=0>.*close it/);
+  } finally {
+    await server.close();
+  }
+});
