@@ -19,7 +19,8 @@ import { ClientRequest, type RequestBody, bodyToSend, encodeBody, mergeHeaders }
 import { CookieJar } from "./client-cookie-jar.ts";
 import { ConnectionPool, type ClientSsl, isSecureContext } from "./client-pool.ts";
 import { Exchange } from "./client-exchange.ts";
-import { translateError } from "./client-errors.ts";
+import { ClientSSLError, translateError } from "./client-errors.ts";
+import { ClientConnectionError } from "./errors.ts";
 import { followRedirect, isRedirect } from "./client-redirects.ts";
 import type { HeadersInit } from "./headers.ts";
 
@@ -301,7 +302,7 @@ export class ClientSession implements AsyncDisposable {
     const jarCookies = { ...this.cookieJar.filterCookies(url), ...cookies };
     const cookieLine = Object.entries(jarCookies).map(([k, v]) => `${k}=${v}`).join("; ");
     if (cookieLine !== "") headers.set("Cookie", headers.has("cookie") ? `${headers.get("cookie")!}; ${cookieLine}` : cookieLine);
-    const body = bodyToSend(request.body, headers, what);
+    let body = bodyToSend(request.body, headers, what);
     const { timeout } = settings;
     const started = loop.time();
     const connectDeadline = timeout.connect === null ? null : started + timeout.connect;
@@ -310,35 +311,49 @@ export class ClientSession implements AsyncDisposable {
     const ssl = url.protocol === "https:" ? settings.ssl : true;
     this.#inFlight++;
     try {
-      const conn = await pool.acquire(url.origin, ssl, url.protocol === "https:" ? sslKey(ssl) : "-", acquireDeadline, what);
-      conn.sockConnect = timeout.sockConnect;
-      const exchange = new Exchange(
-        loop,
-        pool,
-        conn,
-        url,
-        { origin: url.origin, path: url.pathname + url.search, method: request.method, headers: [...headers], body },
-        {
-          connect: connectDeadline === null ? null : Math.max(0, connectDeadline - loop.time()),
-          connectSetting: timeout.connect,
-          sockRead: timeout.sockRead,
+      for (let attempt = 0; ; attempt++) {
+        const conn = await pool.acquire(url.origin, ssl, url.protocol === "https:" ? sslKey(ssl) : "-", acquireDeadline, what);
+        const reused = conn.connected;
+        conn.sockConnect = timeout.sockConnect;
+        const exchange = new Exchange(
+          loop,
+          pool,
+          conn,
+          url,
+          { origin: url.origin, path: url.pathname + url.search, method: request.method, headers: [...headers], body },
+          {
+            connect: connectDeadline === null ? null : Math.max(0, connectDeadline - loop.time()),
+            connectSetting: timeout.connect,
+            sockRead: timeout.sockRead,
+            deadline,
+            total: timeout.total,
+          },
+        );
+        let head: Awaited<ReturnType<Exchange["head"]>>;
+        try {
+          head = await exchange.head();
+        } catch (error) {
+          // A kept-alive connection the server closed just as we reused it: an idempotent request
+          // with a body we can send again is retried once on a new connection (as aiohttp does).
+          if (attempt === 0 && reused && IDEMPOTENT.has(request.method) && request.body.kind !== "stream" && isStaleConnection(error)) {
+            body = bodyToSend(request.body, headers, what);
+            continue;
+          }
+          throw error;
+        }
+        const setCookies = head.headers.filter(([name]) => name.toLowerCase() === "set-cookie").map(([, value]) => value);
+        return new ClientResponse({
+          loop,
+          method: request.method,
+          url,
+          head,
+          exchange,
           deadline,
-          total: timeout.total,
-        },
-      );
-      const head = await exchange.head();
-      const setCookies = head.headers.filter(([name]) => name.toLowerCase() === "set-cookie").map(([, value]) => value);
-      return new ClientResponse({
-        loop,
-        method: request.method,
-        url,
-        head,
-        exchange,
-        deadline,
-        autoDecompress: settings.autoDecompress,
-        maxBodySize: settings.maxBodySize,
-        cookies: setCookies.length === 0 ? {} : this.cookieJar.storeResponseCookies(setCookies, url),
-      });
+          autoDecompress: settings.autoDecompress,
+          maxBodySize: settings.maxBodySize,
+          cookies: setCookies.length === 0 ? {} : this.cookieJar.storeResponseCookies(setCookies, url),
+        });
+      }
     } catch (error) {
       throw translateError(error, request.method, url, "connect");
     } finally {
@@ -419,6 +434,14 @@ function resolveSettings(base: Settings, options: ClientCommonOptions): Settings
     middlewares: options.middlewares ?? base.middlewares,
     skipAutoHeaders: options.skipAutoHeaders === undefined ? base.skipAutoHeaders : new Set(options.skipAutoHeaders.map((h) => h.toLowerCase())),
   };
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+function isStaleConnection(error: unknown): boolean {
+  if (!(error instanceof ClientConnectionError) || error instanceof ClientSSLError) return false;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE";
 }
 
 const SSL_FIELDS = new Set(["ca", "cert", "key", "passphrase", "rejectUnauthorized", "servername"]);

@@ -373,3 +373,32 @@ void test("debug mode reports a session left open when run() ends (aiohttp's 'Un
     await server.close();
   }
 });
+
+void test("a kept-alive connection the server dropped as it was reused: GET is retried once on a new one, POST is not", async () => {
+  // Answers the first request of each connection, then drops the connection when the next one comes.
+  let connections = 0;
+  const server = createNetServer((socket) => {
+    connections++;
+    let served = 0;
+    socket.on("error", () => {});
+    socket.on("data", () => {
+      if (served++ === 0) socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok");
+      else socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    await run(async () => {
+      await using session = new ClientSession();
+      assert.equal(await (await session.get(url)).text(), "ok");
+      assert.equal(await (await session.get(url)).text(), "ok", "retried on a new connection");
+      assert.equal(connections, 2);
+      const posted = await rejection(session.post(url, { data: "once" }));
+      assert.ok(posted instanceof ClientConnectionError, String(posted));
+      assert.match(posted.message, /^POST http:\/\/127\.0\.0\.1:\d+\/ failed/);
+    });
+  } finally {
+    server.close();
+  }
+});
