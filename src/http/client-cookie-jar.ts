@@ -60,11 +60,8 @@ export class CookieJar {
    * @throws {TypeError} for a name or value that a Cookie header cannot carry, or an invalid URL.
    */
   updateCookies(cookies: Record<string, string>, url?: string | URL): void {
+    checkCookies(cookies);
     for (const [name, value] of Object.entries(cookies)) {
-      if (!NAME.test(name)) throw new TypeError(`invalid cookie name ${JSON.stringify(name)}: a cookie name is a token (letters, digits, !#$%&'*+-.^_\`|~)`);
-      if (typeof value !== "string" || !VALUE.test(value)) {
-        throw new TypeError(`invalid value for cookie ${name}: no spaces, quotes, commas, semicolons, backslashes or control characters (encode it first)`);
-      }
       if (url === undefined) this.#shared.set(name, value);
       else {
         this.#jar.setCookieSync(`${name}=${value}`, toUrl(url).href);
@@ -124,6 +121,19 @@ export class CookieJar {
 
   [inspectSymbol](): string {
     return this.toString();
+  }
+}
+
+/**
+ * Checks that `{ name: value }` can go in a Cookie header as is.
+ * @throws {TypeError} naming the first bad name or value. @internal
+ */
+export function checkCookies(cookies: Record<string, string>): void {
+  for (const [name, value] of Object.entries(cookies)) {
+    if (!NAME.test(name)) throw new TypeError(`invalid cookie name ${JSON.stringify(name)}: a cookie name is a token (letters, digits, !#$%&'*+-.^_\`|~)`);
+    if (typeof value !== "string" || !VALUE.test(value)) {
+      throw new TypeError(`invalid value for cookie ${name}: no spaces, quotes, commas, semicolons, backslashes or control characters (encode it first)`);
+    }
   }
 }
 

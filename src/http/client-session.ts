@@ -16,7 +16,7 @@ import type * as tls from "node:tls";
 import { type AbstractEventLoop, getRunningLoop, awaitForeign, inspectSymbol, resourceClosed, resourceOpened } from "../core/index.ts";
 import { ClientResponse, DECODINGS } from "./client-response.ts";
 import { ClientRequest, type RequestBody, bodyToSend, encodeBody, mergeHeaders } from "./client-request.ts";
-import { CookieJar } from "./client-cookie-jar.ts";
+import { CookieJar, checkCookies } from "./client-cookie-jar.ts";
 import { ConnectionPool, type ClientSsl, isSecureContext } from "./client-pool.ts";
 import { Exchange } from "./client-exchange.ts";
 import { ClientSSLError, translateError } from "./client-errors.ts";
@@ -216,6 +216,7 @@ export class ClientSession implements AsyncDisposable {
     const headers = mergeHeaders(this.#autoHeaders(settings), this.#headers, options.headers);
     const body = encodeBody(options.json, options.data, headers);
     let request = new ClientRequest(verb, target, headers, body);
+    if (options.cookies !== undefined) checkCookies(options.cookies);
     let requestCookies = options.cookies;
     const history: ClientResponse[] = [];
     for (;;) {

@@ -73,6 +73,7 @@ void test("the jar API: updateCookies (for a URL or shared), clear, clear(predic
       assert.throws(() => jar.updateCookies({ "bad name": "1" }), /invalid cookie name "bad name"/);
       assert.throws(() => jar.updateCookies({ ok: "semi;colon" }), /invalid value for cookie ok/);
       assert.throws(() => jar.filterCookies("not a url"), /invalid URL "not a url"/);
+      await assert.rejects(session.get("/", { cookies: { a: "1; admin=1" } }), /invalid value for cookie a/);
     });
   } finally {
     await server.close();
