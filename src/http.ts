@@ -3,8 +3,26 @@
  * This file only re-exports.
  * @module
  */
-export { ClientSession, type ClientSessionOptions, type ClientTimeout, type RequestOptions, type RequestBody } from "./http/client-session.ts";
+export {
+  ClientSession,
+  type ClientSessionOptions,
+  type ClientCommonOptions,
+  type ClientTimeout,
+  type RequestOptions,
+  type ClientMiddleware,
+  type ClientHandler,
+} from "./http/client-session.ts";
 export { ClientResponse } from "./http/client-response.ts";
+export { ClientRequest, type RequestBody } from "./http/client-request.ts";
+export { CookieJar } from "./http/client-cookie-jar.ts";
+export type { ClientSsl, ClientSslOptions } from "./http/client-pool.ts";
+export {
+  ClientSSLError,
+  ClientPayloadError,
+  TooManyRedirects,
+  InvalidUrlRedirectClientError,
+  NonHttpUrlRedirectClientError,
+} from "./http/client-errors.ts";
 export { Application, type ApplicationOptions, type Handler, type Middleware, type ServeForeverOptions } from "./http/application.ts";
 export type { AppHook, CleanupContext } from "./http/lifecycle.ts";
 export { HttpServer, type ServeOptions } from "./http/server.ts";
