@@ -114,11 +114,11 @@ void test("a pipe whose reader closed: drain() throws BrokenPipeError at the fir
   try {
     await run(async () => {
       const loop = getRunningLoop();
-      const { writeFd, closeReader } = fifoPair(join(dir, "fifo"));
+      const fifo = fifoPair(join(dir, "fifo"));
       const protocol = new StreamReaderProtocol(new StreamReader());
-      const [transport] = await loop.connectWritePipe(() => protocol, writeFd);
+      const [transport] = await loop.connectWritePipe(() => protocol, fifo.writeFd);
       const writer = new StreamWriter(transport as never, protocol, null, loop);
-      closeReader();
+      fifo.closeReader();
       const { writes, error } = await writeUntilError(writer, Buffer.alloc(65536), 10_000, 10_000);
       assert.ok(error instanceof Error, `expected an error, got none in ${writes} writes`);
       assert.equal(error.name, "BrokenPipeError");

@@ -100,7 +100,7 @@ export function peerGoneError(transport: object): Error | null {
  * the cause itself.
  */
 export function connectionLostError(cause: Error | null = null): Error {
-  const code = (cause as NodeJS.ErrnoException | null)?.code ?? "ECONNRESET";
+  const code = cause !== null && "code" in cause && typeof cause.code === "string" ? cause.code : "ECONNRESET";
   const message = cause === null ? "Connection lost" : `Connection lost: ${cause.message}`;
   const error = new Error(message, cause === null ? undefined : { cause });
   return Object.assign(error, { name: code === "EPIPE" ? "BrokenPipeError" : "ConnectionResetError", code });
