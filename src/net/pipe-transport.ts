@@ -69,8 +69,16 @@ export class ReadPipeTransport extends ReadTransport {
     stream.on("end", this.#onEnd);
     stream.on("error", this.#onError);
     stream.on("close", this.#onClose);
+    stream.on("resume", this.#onResume);
     this.#call("connectionMade", () => protocol.connectionMade(this as never));
   }
+
+  // Node resumes a child's output streams when the child exits (to drain unread ones), and a
+  // stream resumes on the tick after its first 'data' listener: neither may override pauseReading().
+  // 'resume' is emitted before the stream flows, so pausing here holds the data back.
+  readonly #onResume = (): void => {
+    if (!this.#reading && !this.#closing) this.#stream.pause();
+  };
 
   #call(name: string, fn: () => void): void {
     try {

@@ -113,6 +113,8 @@ export class SocketTransport extends Transport {
       }
     }
     if (socket.destroyed) queueMicrotask(this.#onClose);
+    // A protocol that called pauseReading() in connectionMade() gets nothing until resumeReading().
+    else if (!this.#reading) socket.pause();
     else if (socket.isPaused()) socket.resume();
   }
 
