@@ -124,6 +124,11 @@ export interface JobOptions {
   transferResult?: boolean;
   /** Terminate the worker if the job is cancelled while running (default: the executor's setting). */
   terminateOnCancel?: boolean;
+  /**
+   * Seconds a cancelled running job may go on before its worker is terminated and replaced
+   * (default: the executor's setting, 2 s; `null`: let it run to its end).
+   */
+  cancelGracePeriod?: number | null;
 }
 
 /** A job that names a module and one of its exported functions; the worker imports it. */
