@@ -22,7 +22,8 @@ import { readFile } from "node:fs/promises";
  * ```ts
  * import { run, getRunningLoop, AI_CANONNAME } from "aiots";
  * await run(async () => {
- *   const [[, , , canonname, [address, port]]] = await getRunningLoop().getaddrinfo("localhost", "http", { flags: AI_CANONNAME });
+ *   const [first] = await getRunningLoop().getaddrinfo("localhost", "http", { flags: AI_CANONNAME });
+ *   const [, , , canonname, [address, port]] = first!;
  *   console.log(canonname, address, port); // localhost 127.0.0.1 80
  * });
  * ```
