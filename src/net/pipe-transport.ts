@@ -36,6 +36,11 @@ function toStream<S extends Readable | Writable>(pipe: PipeLike<S>, readable: bo
   return pipe;
 }
 
+// A Writable that is not a Node stream (only `write()`) has no `errored`: it never fails this way.
+function failed(stream: Writable): boolean {
+  return (stream.errored ?? null) !== null;
+}
+
 function report(loop: AbstractEventLoop, transport: object, protocol: BaseProtocol, name: string, exception: unknown): void {
   loop.callExceptionHandler({ message: `protocol.${name}() failed`, exception, transport, protocol });
 }
@@ -224,13 +229,13 @@ export class WritePipeTransport extends WriteTransport {
     if (this.#eofWritten) throw new Error("Cannot call write() after writeEof()");
     if (data.length === 0 || this.#closing) return;
     const stream = this.#stream;
-    if (stream.errored !== null) {
+    if (failed(stream)) {
       this.#lostOnWrite();
       return;
     }
     if (this.#flow.wantsCallback(stream.writableLength + data.length)) stream.write(data, this.#onFlushed);
     else stream.write(data);
-    if (stream.errored !== null) this.#lostOnWrite();
+    if (failed(stream)) this.#lostOnWrite();
     else if (!this.#flow.paused) this.#flow.check(stream.writableLength);
   }
 
@@ -238,7 +243,7 @@ export class WritePipeTransport extends WriteTransport {
   #lostOnWrite(): void {
     if (this.#lost || this.#peerGone) return;
     this.#peerGone = true;
-    this.#error ??= this.#stream.errored;
+    this.#error ??= this.#stream.errored ?? null;
     this.#closing = true;
     if (!this.#stream.destroyed) this.#stream.destroy();
     this.#loop.callSoon(this.#onClose);
@@ -246,7 +251,7 @@ export class WritePipeTransport extends WriteTransport {
 
   /** The error that showed the reader is gone, once a write met it (for `StreamWriter.drain()`). */
   [kPeerGone](): Error | null {
-    if (!this.#peerGone && !this.#closing && this.#stream.errored !== null) this.#lostOnWrite();
+    if (!this.#peerGone && !this.#closing && failed(this.#stream)) this.#lostOnWrite();
     return this.#peerGone ? this.#error : null;
   }
 
