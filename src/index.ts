@@ -51,6 +51,7 @@ export {
 } from "./core/transports.ts";
 export { BaseProtocol, Protocol, BufferedProtocol, DatagramProtocol, SubprocessProtocol, type StreamProtocol } from "./core/protocols.ts";
 export { SocketTransport } from "./net/socket-transport.ts";
+export { AI_CANONNAME } from "./net/address-names.ts";
 export { DatagramSocketTransport } from "./net/datagram-transport.ts";
 export { ReadPipeTransport, WritePipeTransport } from "./net/pipe-transport.ts";
 export type {

@@ -42,7 +42,7 @@ export { awaitForeign, waitFuture } from "./internal/foreign.ts";
 export { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 export { framesIn } from "./internal/own-frames.ts";
 export { startNeverAwaited, stopNeverAwaited } from "./internal/never-awaited.ts";
-export { ReadyQueue } from "./internal/ready-queue.ts";
+export { FAST_PATH_BUDGET, ReadyQueue, spendFastPath, yieldToIo } from "./internal/ready-queue.ts";
 export { loopClosing, loopDebugEnabled, resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
 export { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 export { TimerHeap } from "./internal/timer-heap.ts";

@@ -95,6 +95,23 @@ export interface SubprocessOptions {
   cwd?: string | URL;
   /** The child's whole environment (default: this process's). */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Run the child in a new session (`setsid()`, Popen's `start_new_session`): it leaves this
+   * process's terminal and process group, and leads a new group whose id is its pid, so
+   * `process.kill(-proc.pid, signal)` signals the whole tree it starts.
+   */
+  startNewSession?: boolean;
+  /**
+   * `0`: put the child in a new process group whose id is its pid (Popen's `process_group=0`), so
+   * that `process.kill(-proc.pid, signal)` reaches every process it starts. Node's `spawn` can only
+   * do this through `setsid()`, so the child is also in a new session, as with `startNewSession`.
+   * Joining an existing group (a value > 0) is not possible with Node's `spawn` and is refused.
+   */
+  processGroup?: number | null;
+  /** Run the child as this user: a name (looked up in /etc/passwd) or a uid (Popen's `user`). Needs the privilege to switch. */
+  user?: string | number | null;
+  /** Run the child with this group: a name (looked up in /etc/group) or a gid (Popen's `group`). Needs the privilege to switch. */
+  group?: string | number | null;
 }
 
 // --- executors (proc/) ---
@@ -107,6 +124,11 @@ export interface JobOptions {
   transferResult?: boolean;
   /** Terminate the worker if the job is cancelled while running (default: the executor's setting). */
   terminateOnCancel?: boolean;
+  /**
+   * Seconds a cancelled running job may go on before its worker is terminated and replaced
+   * (default: the executor's setting, 2 s; `null`: let it run to its end).
+   */
+  cancelGracePeriod?: number | null;
 }
 
 /** A job that names a module and one of its exported functions; the worker imports it. */

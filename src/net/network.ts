@@ -33,6 +33,7 @@ import {
 import { SocketTransport } from "./socket-transport.ts";
 import { tlsOptions, upgradeToTls } from "./internal/tls-upgrade.ts";
 import { waitEvent } from "./internal/wait-event.ts";
+import { AI_CANONNAME, canonicalName, servicePort } from "./address-names.ts";
 
 
 export type ProtocolFactory<P> = () => P;
@@ -348,24 +349,50 @@ export async function startTls(
 }
 
 
-/** Resolves `host` (asyncio's `loop.getaddrinfo`, on `dns.lookup`, the system resolver). */
+/** Node's `dns.lookup` hints; other bits of `flags` are refused, AI_CANONNAME is ours. */
+const LOOKUP_HINTS = dns.ADDRCONFIG | dns.V4MAPPED | dns.ALL;
+
+/** Settles a loop future from a promise, so that the awaiting task can be cancelled at once. */
+function adopt<T>(loop: AbstractEventLoop, promise: Promise<T>): Future<T> {
+  const fut: Future<T> = loop.createFuture();
+  promise.then(
+    (value) => {
+      if (!fut.done() && !loop.isClosed()) fut.setResult(value);
+    },
+    (error: unknown) => {
+      if (!fut.done() && !loop.isClosed()) fut.setException(error);
+    },
+  );
+  return fut;
+}
+
+/**
+ * Resolves `host` (asyncio's `loop.getaddrinfo`, on `dns.lookup`, the system resolver). `port` is a
+ * number, a numeric string or a service name (`"http"`, from /etc/services); with `AI_CANONNAME` in
+ * `flags` the first result carries the host's canonical name.
+ */
 export async function getaddrinfo(
   loop: AbstractEventLoop,
   host: string | null,
   port: number | string | null,
   options: { family?: 0 | 4 | 6; type?: number; proto?: number; flags?: number } = {},
 ): Promise<AddrInfo[]> {
-  const numericPort = port === null ? 0 : typeof port === "number" ? port : Number.parseInt(port, 10);
-  if (!Number.isInteger(numericPort)) throw new TypeError(`getaddrinfo() takes a numeric port, got ${String(port)}`);
+  const flags = options.flags ?? 0;
+  if (!Number.isInteger(flags) || (flags & ~(LOOKUP_HINTS | AI_CANONNAME)) !== 0) {
+    throw new TypeError(`getaddrinfo() flags must combine AI_CANONNAME and dns.ADDRCONFIG, dns.V4MAPPED, dns.ALL, got ${String(options.flags)}`);
+  }
+  const numericPort = await adopt(loop, servicePort(port, options));
   const name = host ?? "localhost";
   const fut: Future<dns.LookupAddress[]> = loop.createFuture();
-  dns.lookup(name, { all: true, family: options.family ?? 0, hints: options.flags ?? 0 }, (error, addresses) => {
+  dns.lookup(name, { all: true, family: options.family ?? 0, hints: flags & LOOKUP_HINTS }, (error, addresses) => {
     if (fut.done()) return;
     if (error) fut.setException(wrapNetError(error, name));
     else fut.setResult(addresses);
   });
   const addresses = await fut;
-  return addresses.map((a) => [a.family === 6 ? 6 : 4, options.type ?? 0, options.proto ?? 0, "", [a.address, numericPort]]);
+  const canonname = (flags & AI_CANONNAME) !== 0 && addresses.length > 0 ? await adopt(loop, canonicalName(name)) : "";
+  // As the C library: only the first result carries the canonical name.
+  return addresses.map((a, i) => [a.family === 6 ? 6 : 4, options.type ?? 0, options.proto ?? 0, i === 0 ? canonname : "", [a.address, numericPort]]);
 }
 
 /** Reverse-resolves `[address, port]` to `[hostname, service]` (asyncio's `loop.getnameinfo`). */

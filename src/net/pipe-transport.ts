@@ -4,7 +4,9 @@
  *
  * How it works: as `SocketTransport`, Node's stream does the I/O and its events become protocol
  * calls. A read pipe's EOF calls `eofReceived()` and then closes (a pipe has no write side to keep
- * open); a write pipe reports a vanished reader (EPIPE) through `connectionLost(exc)`.
+ * open); a write pipe reports a vanished reader (EPIPE) through `connectionLost(exc)`. As with
+ * sockets, a write that fails at once is seen in `write()` from the stream's state (Node reports it
+ * only on a later tick), and the pipe is lost from there.
  * @module
  */
 import { Socket } from "node:net";
@@ -19,7 +21,7 @@ import {
   type ExtraInfoName,
   outsideTasks,
 } from "../core/index.ts";
-import { WriteFlow, checkBytes } from "./internal/write-flow.ts";
+import { WriteFlow, checkBytes, kPeerGone } from "./internal/write-flow.ts";
 
 /** What the pipe functions accept: a Node stream or a file descriptor. */
 export type PipeLike<S> = S | number;
@@ -32,6 +34,11 @@ function toStream<S extends Readable | Writable>(pipe: PipeLike<S>, readable: bo
   const ok = readable ? typeof (pipe as Readable).on === "function" && typeof (pipe as Readable).pause === "function" : typeof (pipe as Writable).write === "function";
   if (!ok) throw new TypeError(`connect${readable ? "Read" : "Write"}Pipe() takes a ${readable ? "Readable" : "Writable"} stream or a file descriptor`);
   return pipe;
+}
+
+// A Writable that is not a Node stream (only `write()`) has no `errored`: it never fails this way.
+function failed(stream: Writable): boolean {
+  return (stream.errored ?? null) !== null;
 }
 
 function report(loop: AbstractEventLoop, transport: object, protocol: BaseProtocol, name: string, exception: unknown): void {
@@ -67,8 +74,16 @@ export class ReadPipeTransport extends ReadTransport {
     stream.on("end", this.#onEnd);
     stream.on("error", this.#onError);
     stream.on("close", this.#onClose);
+    stream.on("resume", this.#onResume);
     this.#call("connectionMade", () => protocol.connectionMade(this as never));
   }
+
+  // Node resumes a child's output streams when the child exits (to drain unread ones), and a
+  // stream resumes on the tick after its first 'data' listener: neither may override pauseReading().
+  // 'resume' is emitted before the stream flows, so pausing here holds the data back.
+  readonly #onResume = (): void => {
+    if (!this.#reading && !this.#closing) this.#stream.pause();
+  };
 
   #call(name: string, fn: () => void): void {
     try {
@@ -165,6 +180,8 @@ export class WritePipeTransport extends WriteTransport {
   #lost = false;
   #eofWritten = false;
   #error: Error | null = null;
+  // A write failed because the reader is gone; #error says why. Implies #closing.
+  #peerGone = false;
 
   constructor(loop: AbstractEventLoop, stream: Writable, protocol: BaseProtocol) {
     super();
@@ -212,9 +229,30 @@ export class WritePipeTransport extends WriteTransport {
     if (this.#eofWritten) throw new Error("Cannot call write() after writeEof()");
     if (data.length === 0 || this.#closing) return;
     const stream = this.#stream;
+    if (failed(stream)) {
+      this.#lostOnWrite();
+      return;
+    }
     if (this.#flow.wantsCallback(stream.writableLength + data.length)) stream.write(data, this.#onFlushed);
     else stream.write(data);
-    if (!this.#flow.paused) this.#flow.check(stream.writableLength);
+    if (failed(stream)) this.#lostOnWrite();
+    else if (!this.#flow.paused) this.#flow.check(stream.writableLength);
+  }
+
+  // The reader is gone (EPIPE): close now and lose the pipe on the loop, without waiting for 'close'.
+  #lostOnWrite(): void {
+    if (this.#lost || this.#peerGone) return;
+    this.#peerGone = true;
+    this.#error ??= this.#stream.errored ?? null;
+    this.#closing = true;
+    if (!this.#stream.destroyed) this.#stream.destroy();
+    this.#loop.callSoon(this.#onClose);
+  }
+
+  /** The error that showed the reader is gone, once a write met it (for `StreamWriter.drain()`). */
+  [kPeerGone](): Error | null {
+    if (!this.#peerGone && !this.#closing && failed(this.#stream)) this.#lostOnWrite();
+    return this.#peerGone ? this.#error : null;
   }
 
   writeEof(): void {

@@ -6,7 +6,9 @@
  * `end` → `eofReceived` (closing unless it returns true), `error` is remembered and `close` →
  * `connectionLost(error | null)`, exactly once. Sockets are opened with `allowHalfOpen` so that EOF
  * handling is ours. The write buffer is the socket's own (`writableLength`); `WriteFlow` turns its
- * size into `pauseWriting`/`resumeWriting`.
+ * size into `pauseWriting`/`resumeWriting`. A write that fails at once (the peer reset: EPIPE,
+ * ECONNRESET) is seen in `write()` from the socket's state, and the connection is lost from there
+ * (`connectionLost` is scheduled on the loop), because Node's own events for it come on a later tick.
  * @module
  */
 import type { Socket } from "node:net";
@@ -27,7 +29,7 @@ import {
   resourceOpened,
   outsideTasks,
 } from "../core/index.ts";
-import { WriteFlow, checkBytes } from "./internal/write-flow.ts";
+import { WriteFlow, checkBytes, connectionLostError, kPeerGone } from "./internal/write-flow.ts";
 
 /** Options of the (internal) `SocketTransport` constructor. */
 export interface SocketTransportOptions {
@@ -42,11 +44,6 @@ export interface SocketTransportOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** A Node error with the fields libuv errors carry. */
-function connectionLostError(): Error {
-  return Object.assign(new Error("Connection lost"), { name: "ConnectionResetError", code: "ECONNRESET" });
-}
 
 function addressOf(host: string | undefined, port: number | undefined): SocketAddress | undefined {
   if (host === undefined) return undefined;
@@ -86,6 +83,8 @@ export class SocketTransport extends Transport {
   // Futures waiting for the connection to be lost (waitClosed, startTls detaching).
   #lostWaiters: Future<void>[] = [];
   #detached = false;
+  // A write failed because the peer is gone; #error says why. Implies #closing.
+  #peerGone = false;
 
   constructor(loop: AbstractEventLoop, socket: Socket, protocol: StreamProtocol, options: SocketTransportOptions = {}) {
     super();
@@ -114,6 +113,8 @@ export class SocketTransport extends Transport {
       }
     }
     if (socket.destroyed) queueMicrotask(this.#onClose);
+    // A protocol that called pauseReading() in connectionMade() gets nothing until resumeReading().
+    else if (!this.#reading) socket.pause();
     else if (socket.isPaused()) socket.resume();
   }
 
@@ -255,10 +256,34 @@ export class SocketTransport extends Transport {
     if (this.#eofWritten) throw new Error("Cannot call write() after writeEof()");
     if (data.length === 0 || this.#closing) return;
     const socket = this.#socket;
+    if (socket.errored !== null) {
+      this.#lostOnWrite();
+      return;
+    }
     const flow = this.#flow;
     if (flow.wantsCallback(socket.writableLength + data.length)) socket.write(data, this.#onFlushed);
     else socket.write(data);
-    if (!flow.paused && socket.writableLength > flow.high) flow.check(socket.writableLength);
+    // Node sets `errored` at once when the write fails in the kernel, and tells only on a later tick.
+    if (socket.errored !== null) this.#lostOnWrite();
+    else if (!flow.paused && socket.writableLength > flow.high) flow.check(socket.writableLength);
+  }
+
+  // The peer is gone (a write failed): close now, and lose the connection on the loop, as asyncio's
+  // _fatal_error does, without waiting for the socket's 'close' event.
+  #lostOnWrite(): void {
+    if (this.#lost || this.#peerGone) return;
+    this.#peerGone = true;
+    this.#error ??= this.#socket.errored ?? connectionLostError();
+    this.#closing = true;
+    this.#reading = false;
+    this.#socket.destroy();
+    this.#loop.callSoon(this.#onClose);
+  }
+
+  /** The error that showed the peer is gone, once a write met it (for `StreamWriter.drain()`). */
+  [kPeerGone](): Error | null {
+    if (!this.#peerGone && !this.#closing && this.#socket.errored !== null) this.#lostOnWrite();
+    return this.#peerGone ? this.#error : null;
   }
 
   readonly #onFlushed = (): void => {
@@ -360,9 +385,9 @@ export class SocketTransport extends Transport {
     return this.#server;
   }
 
-  /** The error to raise for an operation on a lost connection. */
-  static connectionLostError(): Error {
-    return connectionLostError();
+  /** The error to raise for an operation on a lost connection (`ConnectionResetError`, or `BrokenPipeError` for EPIPE). */
+  static connectionLostError(cause: Error | null = null): Error {
+    return connectionLostError(cause);
   }
 
   override toString(): string {

@@ -5,7 +5,10 @@
  * How it works: `StreamReaderProtocol` is the protocol under a stream connection. It feeds the
  * reader, records `pauseWriting`/`resumeWriting` so that `drain()` can wait on an aiots Future, and
  * for servers runs the client-connected callback as a task per connection. `drain()` returns at once
- * unless the transport's buffer is over its high-water mark, so "write, then drain" costs little.
+ * unless the transport's buffer is over its high-water mark, so "write, then drain" costs little;
+ * such a return spends the core's fast-path budget (`spendFastPath`), so a task looping on
+ * `write()`/`drain()` still lets libuv poll (timers, I/O, the peer's reset) every few hundred rounds.
+ * A transport that saw its peer vanish in `write()` makes the next `drain()` throw.
  * @module
  */
 import {
@@ -15,6 +18,8 @@ import {
   Protocol,
   type Server,
   sleep,
+  spendFastPath,
+  yieldToIo,
   type ExtraInfo,
   type ExtraInfoName,
   type Transport,
@@ -24,7 +29,7 @@ import {
   type UnixServerCreateOptions,
   inspectSymbol,
 } from "../core/index.ts";
-import { SocketTransport } from "./socket-transport.ts";
+import { connectionLostError, peerGoneError } from "./internal/write-flow.ts";
 import { StreamReader, DEFAULT_LIMIT } from "./stream-reader.ts";
 import {
   createConnection,
@@ -72,6 +77,8 @@ export class StreamReaderProtocol extends Protocol {
   #paused = false;
   #drainWaiters: Future<void>[] = [];
   #connectionLost = false;
+  // The error the connection was lost with (null for a clean close).
+  #lostError: Error | null = null;
   // Server side: the client-connected task has finished / the peer has sent EOF.
   #handlerDone = false;
   #eofSeen = false;
@@ -134,6 +141,7 @@ export class StreamReaderProtocol extends Protocol {
       }
     }
     this.#connectionLost = true;
+    this.#lostError = exc;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const w of waiters) {
@@ -179,10 +187,11 @@ export class StreamReaderProtocol extends Protocol {
 
   /**
    * Waits until writing may continue (`StreamWriter.drain()` calls this).
-   * @throws {Error} `ConnectionResetError` ("Connection lost") when the connection is gone.
+   * @throws {Error} `ConnectionResetError` ("Connection lost"; `BrokenPipeError` for EPIPE) when the
+   *   connection is gone, with the error it was lost with as `cause`.
    */
   async drainHelper(): Promise<void> {
-    if (this.#connectionLost) throw SocketTransport.connectionLostError();
+    if (this.#connectionLost) throw connectionLostError(this.#lostError);
     if (!this.#paused) return;
     const waiter = this.#loop.createFuture<void>();
     this.#drainWaiters.push(waiter);
@@ -289,22 +298,36 @@ export class StreamWriter implements AsyncDisposable {
   }
 
   /**
-   * Waits while the transport's write buffer is over its high-water mark. Returns at once otherwise.
-   * @throws the reader's error, or `ConnectionResetError` ("Connection lost") once the connection is gone.
+   * Waits while the transport's write buffer is over its high-water mark. Returns at once otherwise,
+   * except that after a few hundred such returns with no I/O turn between them it waits for one
+   * turn of libuv, so that a `write()`/`drain()` loop never keeps other tasks, timers and I/O from
+   * running.
+   * @throws the reader's error, or `ConnectionResetError` ("Connection lost"; `BrokenPipeError` for
+   *   a broken pipe) once the connection is gone: the first `drain()` after a `write()` that met a
+   *   reset peer throws.
    * @throws {CancelledError} when the task is cancelled while waiting.
    */
   drain(): Promise<void> {
     // The common case (buffer under the high-water mark) allocates nothing, as asyncio's drain()
     // returns without suspending then.
-    if (!this.#protocol.writingPaused && !this.#protocol.lost && !this.#transport.isClosing() && (this.#reader?.exception() ?? null) === null) {
-      return RESOLVED;
-    }
+    if (this.#canWrite()) return spendFastPath() ? this.#drainAfterTurn() : RESOLVED;
     return this.#drainSlow();
+  }
+
+  #canWrite(): boolean {
+    return !this.#protocol.writingPaused && !this.#protocol.lost && !this.#transport.isClosing() && (this.#reader?.exception() ?? null) === null;
+  }
+
+  async #drainAfterTurn(): Promise<void> {
+    await yieldToIo(this.#loop);
+    if (!this.#canWrite()) await this.#drainSlow();
   }
 
   async #drainSlow(): Promise<void> {
     const exc = this.#reader?.exception() ?? null;
     if (exc !== null) throw exc;
+    const gone = peerGoneError(this.#transport);
+    if (gone !== null) throw connectionLostError(gone);
     // Let connectionLost run first, so a closed connection is reported here rather than later.
     if (this.#transport.isClosing()) await sleep(0);
     await this.#protocol.drainHelper();

@@ -8,9 +8,13 @@
  * Arguments and results are structured-cloned (transfer lists are supported). A job waits in the
  * queue until a worker is idle; a new worker is started only when none is idle and the pool is
  * below `maxWorkers`. Each job is an aiots `Future`: cancelling it before it started removes it from
- * the queue; cancelling it while it runs lets it finish in the background (its result is dropped),
- * or terminates its worker when the job asked for `terminateOnCancel`. Idle workers are unref'd so
- * they never keep a process alive; `shutdown()` ends them all.
+ * the queue; cancelling it while it runs lets it finish in the background (its result is dropped)
+ * for at most `cancelGracePeriod` seconds, after which its worker is terminated and the pool starts
+ * another in its place (at once with `terminateOnCancel`). Idle workers are unref'd so they never
+ * keep a process alive; `shutdown()` ends them all, terminating the ones still busy after its
+ * `timeout`. Buffers in arguments and results arrive as Buffers (structured clone alone makes them
+ * plain Uint8Arrays), and a worker flushes what it printed before it answers, so a job's output
+ * comes before the caller sees its result.
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -25,7 +29,7 @@ import {
   type Job,
   type JobOptions,
 } from "../core/index.ts";
-import { WORKER_SOURCE, type JobMessage, type ResultMessage } from "./internal/executor-worker.ts";
+import { WORKER_SOURCE, findBuffers, reviveBuffers, type JobMessage, type ResultMessage } from "./internal/executor-worker.ts";
 import { functionJobSource } from "./internal/job-source.ts";
 
 
@@ -41,6 +45,20 @@ export interface ThreadPoolExecutorOptions {
   threadNamePrefix?: string;
   /** Default for jobs that do not say: terminate a running job's worker when the job is cancelled. */
   terminateOnCancel?: boolean;
+  /**
+   * Default for jobs that do not say: seconds a cancelled running job may go on before its worker is
+   * terminated and replaced (default 2; `null`: let it run to its end).
+   */
+  cancelGracePeriod?: number | null;
+}
+
+/** Seconds a cancelled running job may go on before its worker is terminated (see `cancelGracePeriod`). */
+export const DEFAULT_CANCEL_GRACE_PERIOD = 2;
+
+function checkSeconds(what: string, value: unknown): number | null {
+  if (value === null) return null;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new TypeError(`${what} must be a number of seconds >= 0 or null, got ${String(value)}`);
+  return value;
 }
 
 const QUEUED = 0;
@@ -54,6 +72,9 @@ interface WorkItem {
   readonly transfer: readonly Transferable[];
   readonly future: Future<unknown>;
   readonly terminateOnCancel: boolean;
+  readonly cancelGracePeriod: number | null;
+  // Armed when the job was cancelled while running: terminates its worker once the grace period is over.
+  graceTimer: NodeJS.Timeout | null;
   state: typeof QUEUED | typeof RUNNING | typeof FINISHED;
   slot: WorkerSlot | null;
 }
@@ -78,7 +99,10 @@ function functionMessage(id: number, source: string, args: unknown[], transferRe
     key = sourceKeys.size;
     sourceKeys.set(source, key);
   }
-  return transferResult ? { id, key, source, args, transferResult } : { id, key, source, args };
+  const message: JobMessage = transferResult ? { id, key, source, args, transferResult } : { id, key, source, args };
+  const buffers = findBuffers(args);
+  if (buffers.length > 0) message.buffers = buffers;
+  return message;
 }
 
 /**
@@ -101,6 +125,7 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
   readonly maxWorkers: number;
   readonly #prefix: string;
   readonly #terminateOnCancel: boolean;
+  readonly #cancelGracePeriod: number | null;
   // Jobs waiting for a worker, FIFO; #queue[#head..] are live (cancelled ones are skipped when reached).
   #queue: WorkItem[] = [];
   #head = 0;
@@ -120,6 +145,7 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
     this.maxWorkers = maxWorkers;
     this.#prefix = options.threadNamePrefix ?? `ThreadPoolExecutor-${poolCounter++}`;
     this.#terminateOnCancel = options.terminateOnCancel ?? false;
+    this.#cancelGracePeriod = options.cancelGracePeriod === undefined ? DEFAULT_CANCEL_GRACE_PERIOD : checkSeconds("ThreadPoolExecutor cancelGracePeriod", options.cancelGracePeriod);
   }
 
   /** Worker threads alive now (running or idle). */
@@ -142,8 +168,9 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
   /**
    * Schedules `job(...args)` on a worker; returns an aiots `Future` of its result, bound to the
    * running loop. Cancelling the future before the job starts means it never runs; cancelling it
-   * while it runs drops the result (the job finishes in the background) unless the job or the
-   * executor sets `terminateOnCancel`, which terminates the worker.
+   * while it runs drops the result (the job finishes in the background), and terminates the worker
+   * if the job is still running after `cancelGracePeriod` seconds (at once with `terminateOnCancel`);
+   * the pool starts a new worker in its place.
    * @throws {TypeError} for a job that is not a self-contained function or a module job.
    * @throws {Error} after `shutdown()`.
    */
@@ -166,9 +193,14 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
 
   /**
    * Stops taking jobs. Queued jobs still run unless `cancelFutures`; with `wait` (the default) the
-   * returned promise resolves once every job has finished and every worker has exited.
+   * returned promise resolves once every job has finished and every worker has exited. With
+   * `timeout` (seconds), the workers still busy then are terminated, their jobs fail with an error
+   * saying so, and the queued jobs are cancelled: the promise resolves after about `timeout` seconds
+   * at most, whatever the jobs do.
+   * @throws {TypeError} for a `timeout` that is not a number of seconds >= 0.
    */
-  shutdown(wait = true, options: { cancelFutures?: boolean } = {}): Promise<void> {
+  shutdown(wait = true, options: { cancelFutures?: boolean; timeout?: number | null } = {}): Promise<void> {
+    const timeout = options.timeout === undefined ? null : checkSeconds("shutdown() timeout", options.timeout);
     this.#shutdown = true;
     if (options.cancelFutures === true) {
       for (let i = this.#head; i < this.#queue.length; i++) {
@@ -181,7 +213,28 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
       this.#resolveAllExited = resolve;
     });
     this.#dispatch();
+    if (timeout !== null && this.#resolveAllExited !== null) {
+      const timer = setTimeout(() => this.#terminateAll(timeout), timeout * 1000);
+      void this.#allExited.then(() => clearTimeout(timer));
+    }
     return wait ? this.#allExited : Promise.resolve();
+  }
+
+  // shutdown()'s timeout is over: cancel what is queued, terminate every busy worker.
+  #terminateAll(timeout: number): void {
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const item = this.#queue[i]!;
+      if (item.state === QUEUED && !item.future.getLoop().isClosed()) item.future.cancel();
+      item.state = FINISHED;
+    }
+    for (const slot of [...this.#workers]) {
+      const item = slot.item;
+      slot.item = null;
+      if (item !== null) this.#settle(item, false, new Error(`the executor was shut down with a timeout of ${timeout}s while this job still ran: its worker thread was terminated`));
+      this.#forget(slot);
+      void slot.worker.terminate();
+    }
+    this.#checkAllExited();
   }
 
   /** `await using pool = new ThreadPoolExecutor()`: shuts down and waits, as Python's `with` does. */
@@ -212,6 +265,8 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
     } else if (job !== null && typeof job === "object" && "module" in job) {
       options = job;
       message = { id, module: moduleSpecifier(job.module), export: exportName(job.export), args, transferResult: job.transferResult === true };
+      const buffers = findBuffers(args);
+      if (buffers.length > 0) message.buffers = buffers;
     } else {
       throw new TypeError(
         `${what} takes a self-contained function, { fn, transfer?, ... } or a module job { module: new URL("./work.ts", import.meta.url), export: "name" }, got ${describe(job)}`,
@@ -225,6 +280,8 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
       transfer,
       future: loop.createFuture<unknown>(),
       terminateOnCancel: options.terminateOnCancel ?? this.#terminateOnCancel,
+      cancelGracePeriod: options.cancelGracePeriod === undefined ? this.#cancelGracePeriod : checkSeconds("job option cancelGracePeriod", options.cancelGracePeriod),
+      graceTimer: null,
       state: QUEUED,
       slot: null,
     };
@@ -313,7 +370,7 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
       error.name = reply.errorName;
     }
     if (error === undefined && !reply.ok) error = new Error("the job failed in its worker thread");
-    this.#settle(item, reply.ok, reply.ok ? reply.value : error);
+    this.#settle(item, reply.ok, reply.ok ? reviveBuffers(reply.value, reply.buffers) : error);
     this.#makeIdle(slot);
     this.#dispatch();
   }
@@ -327,6 +384,8 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
   #settle(item: WorkItem, ok: boolean, value: unknown): void {
     item.state = FINISHED;
     item.slot = null;
+    if (item.graceTimer !== null) clearTimeout(item.graceTimer);
+    item.graceTimer = null;
     const future = item.future;
     // A cancelled job's result is dropped; a closed loop can no longer run done callbacks.
     if (future.done() || future.getLoop().isClosed()) return;
@@ -339,15 +398,23 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
       item.state = FINISHED;
       return;
     }
-    if (item.state === RUNNING && item.terminateOnCancel && item.slot !== null) {
-      const slot = item.slot;
-      item.state = FINISHED;
-      item.slot = null;
-      slot.item = null;
-      this.#forget(slot);
-      void slot.worker.terminate();
-      this.#dispatch();
-    }
+    if (item.state !== RUNNING || item.slot === null) return;
+    const grace = item.terminateOnCancel ? 0 : item.cancelGracePeriod;
+    if (grace === 0) this.#terminateCancelled(item);
+    else if (grace !== null) item.graceTimer = setTimeout(() => this.#terminateCancelled(item), grace * 1000);
+  }
+
+  // A cancelled job still runs: end its worker; the pool starts another for the jobs waiting.
+  #terminateCancelled(item: WorkItem): void {
+    item.graceTimer = null;
+    const slot = item.slot;
+    if (item.state !== RUNNING || slot === null || slot.item !== item) return;
+    item.state = FINISHED;
+    item.slot = null;
+    slot.item = null;
+    this.#forget(slot);
+    void slot.worker.terminate();
+    this.#dispatch();
   }
 
   #workerFailed(slot: WorkerSlot, error: unknown): void {

@@ -36,6 +36,7 @@ import {
 } from "../core/index.ts";
 import { ReadPipeTransport, WritePipeTransport } from "../net/index.ts";
 import { signalName, signalNumber } from "./internal/signal-names.ts";
+import { resolveId } from "./internal/user-ids.ts";
 
 /** Connect the child's stream to a new pipe (subprocess.PIPE). */
 export const PIPE = -1;
@@ -137,6 +138,26 @@ function programNotFound(program: string, path: string | null): Error {
   return error;
 }
 
+/** The session, process group and user/group options as Node's `spawn` takes them. */
+function spawnIdentity(what: string, options: SubprocessOptions): { detached?: true; uid?: number; gid?: number } {
+  const { startNewSession, processGroup } = options;
+  if (startNewSession !== undefined && typeof startNewSession !== "boolean") throw new TypeError(`${what}: startNewSession must be true or false, got ${String(startNewSession)}`);
+  if (processGroup !== undefined && processGroup !== null) {
+    if (!Number.isInteger(processGroup) || processGroup < 0) throw new TypeError(`${what}: processGroup must be 0 (a new group led by the child) or null, got ${String(processGroup)}`);
+    if (processGroup !== 0) {
+      throw new Error(`${what}: processGroup ${processGroup}: Node's spawn cannot join an existing process group; use processGroup: 0 (a new group led by the child) or startNewSession: true`);
+    }
+  }
+  const identity: { detached?: true; uid?: number; gid?: number } = {};
+  // Node's `detached` is setsid(): a new session whose new group is led by the child.
+  if (startNewSession === true || processGroup === 0) identity.detached = true;
+  const uid = resolveId(what, "user", options.user);
+  const gid = resolveId(what, "group", options.group);
+  if (uid !== undefined) identity.uid = uid;
+  if (gid !== undefined) identity.gid = gid;
+  return identity;
+}
+
 async function start<P extends SubprocessProtocol>(
   loop: AbstractEventLoop,
   protocolFactory: ProtocolFactory<P>,
@@ -178,9 +199,10 @@ async function start<P extends SubprocessProtocol>(
   }
   if (pipeMerge) stderr = "ignore";
   const stdio: StdioOptions = [stdin, stdout, stderr];
+  const identity = spawnIdentity(what, options);
   // The protocol first: a factory that throws must not leave a child running.
   const protocol = protocolFactory();
-  const child = outsideTasks(() => spawn(file, argv, { cwd, env, stdio }));
+  const child = outsideTasks(() => spawn(file, argv, { cwd, env, stdio, ...identity }));
   const transport = new ChildProcessTransport(loop, child, protocol);
   const started = loop.createFuture<void>();
   const onSpawn = (): void => {

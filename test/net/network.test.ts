@@ -15,7 +15,10 @@ import {
   Server,
   type Transport,
   type AbstractEventLoop,
+  type BaseTransport,
+  type ReadTransport,
 } from "../../src/index.ts";
+import { spawn } from "node:child_process";
 import { addressOf, selfSignedCert, tempDir } from "../helpers/net.ts";
 
 /** Records every callback, in order. */
@@ -413,5 +416,54 @@ void test("ssl as a tls.SecureContext; setProtocol switches who receives the dat
     t.close();
     await second.lost;
     assert.equal(first.lost.done(), false, "only the current protocol hears connectionLost");
+  });
+});
+
+void test("pauseReading() in connectionMade(): no data until resumeReading(), on both ends and on a read pipe", async () => {
+  await run(async () => {
+    const loop = getRunningLoop();
+    class Paused extends Protocol {
+      data = "";
+      transport: Transport | null = null;
+      override connectionMade(transport: BaseTransport): void {
+        this.transport = transport as Transport;
+        (transport as ReadTransport).pauseReading();
+      }
+      override dataReceived(data: Buffer): void {
+        this.data += data.toString();
+      }
+    }
+    const accepted: Paused[] = [];
+    const server = await loop.createServer(() => {
+      const p = new Paused();
+      accepted.push(p);
+      return p;
+    }, "127.0.0.1", 0);
+    const [transport, client] = await loop.createConnection(() => new Paused(), ...addressOf(server));
+    transport.write(Buffer.from("to server"));
+    while (accepted.length === 0 || accepted[0]!.transport === null) await sleep(0.005);
+    const peer = accepted[0]!;
+    peer.transport!.write(Buffer.from("to client"));
+    await sleep(0.1);
+    assert.equal(client.data, "");
+    assert.equal(peer.data, "");
+    assert.equal(transport.isReading(), false);
+    transport.resumeReading();
+    peer.transport!.resumeReading();
+    for (let i = 0; i < 200 && (client.data === "" || peer.data === ""); i++) await sleep(0.005);
+    assert.equal(client.data, "to client");
+    assert.equal(peer.data, "to server");
+    transport.close();
+    server.close();
+    await server.waitClosed();
+
+    // A child's stdout: Node resumes it when the child exits; the pause must hold through that.
+    const child = spawn("echo", ["from pipe"], { stdio: ["ignore", "pipe", "ignore"] });
+    const [pipe, reader] = await loop.connectReadPipe(() => new Paused(), child.stdout);
+    await sleep(0.1);
+    assert.equal(reader.data, "");
+    pipe.resumeReading();
+    for (let i = 0; i < 200 && reader.data === ""; i++) await sleep(0.005);
+    assert.equal(reader.data, "from pipe\n");
   });
 });

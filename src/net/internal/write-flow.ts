@@ -80,6 +80,32 @@ export class WriteFlow {
   }
 }
 
+/**
+ * The method by which a Node-backed transport tells `StreamWriter.drain()` that its peer is gone:
+ * it returns the error a write met (EPIPE, ECONNRESET), or null. A transport learns it in
+ * `write()`, synchronously, from the Node stream's state: Node reports the failure in events on a
+ * later tick, which a task looping on `write()` and a `drain()` that does not suspend never lets run.
+ */
+export const kPeerGone: unique symbol = Symbol("aiots.peerGone");
+
+/** The error a Node-backed transport's `kPeerGone` method gives, when the transport has one. */
+export function peerGoneError(transport: object): Error | null {
+  const method = (transport as { [kPeerGone]?: () => Error | null })[kPeerGone];
+  return typeof method === "function" ? method.call(transport) : null;
+}
+
+/**
+ * The error `drain()` throws on a connection that is gone, named as asyncio's: `BrokenPipeError`
+ * for EPIPE, else `ConnectionResetError`. It keeps the cause's `code` (ECONNRESET by default) and
+ * the cause itself.
+ */
+export function connectionLostError(cause: Error | null = null): Error {
+  const code = cause !== null && "code" in cause && typeof cause.code === "string" ? cause.code : "ECONNRESET";
+  const message = cause === null ? "Connection lost" : `Connection lost: ${cause.message}`;
+  const error = new Error(message, cause === null ? undefined : { cause });
+  return Object.assign(error, { name: code === "EPIPE" ? "BrokenPipeError" : "ConnectionResetError", code });
+}
+
 /** Checks a `write()` argument: bytes only, as asyncio. */
 export function checkBytes(what: string, data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) {
