@@ -80,8 +80,6 @@ const kRevived: unique symbol = Symbol("aiots.revivedTask");
 /** Options of the `Task` constructor. Use `createTask` or `loop.createTask` rather than `new Task`. */
 export interface TaskConstructorOptions extends TaskOptions {
   loop?: AbstractEventLoop;
-  /** Start running the function synchronously, in the constructor (see `eagerTaskFactory`). */
-  eagerStart?: boolean;
   /** @internal a promise to adopt instead of running a function (see `ensureFuture`). */
   adopt?: PromiseLike<unknown>;
   /** @internal */
@@ -484,7 +482,8 @@ function describeNotFunction(what: string, value: unknown): string {
 
 /**
  * Runs `fn` as a new task on the running loop (asyncio.create_task). It starts on the next loop
- * iteration (at once with `eagerTaskFactory`).
+ * iteration, or at once, up to its first suspension, with `{ eagerStart: true }` (or
+ * `eagerTaskFactory`).
  * @throws {TypeError} if `fn` is not a function (pass `() => work()`, not `work()`).
  * @example
  * ```ts
@@ -534,7 +533,7 @@ export function reportAbandonedTasks(loop: AbstractEventLoop): void {
  * Unlike Python, a JavaScript task that finishes without suspending still completes a microtask
  * later, because its function returns a promise.
  */
-export const eagerTaskFactory: TaskFactory = (loop, fn, options) => new Task(fn, { ...options, loop, eagerStart: true });
+export const eagerTaskFactory: TaskFactory = (loop, fn, options) => new Task(fn, { ...options, loop, eagerStart: options.eagerStart ?? true });
 
 /**
  * Wraps an awaitable in a Future: a Future or Task is returned as is, a promise (any thenable)

@@ -185,7 +185,8 @@ export class EventLoop extends AbstractEventLoop {
   createTask<T>(fn: () => PromiseLike<T> | T, options: TaskOptions = {}): Task<T> {
     this.#checkClosed();
     if (this.#taskFactory !== null) return this.#taskFactory(this, fn, options);
-    return new Task(fn, options.name === undefined ? this.#plainTaskOptions : { name: options.name, loop: this });
+    if (options.name === undefined && options.eagerStart !== true) return new Task(fn, this.#plainTaskOptions);
+    return new Task(fn, { name: options.name, eagerStart: options.eagerStart === true, loop: this });
   }
 
   setTaskFactory(factory: TaskFactory | null): void {

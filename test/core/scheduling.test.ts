@@ -54,3 +54,52 @@ test("the tasks woken in one iteration run one after another, each to its next s
     assert.deepEqual(log, ["a 0 start", "a 0 end", "b 0 start", "b 0 end", "a 1 start", "a 1 end", "b 1 start", "b 1 end"]);
   });
 });
+
+test("createTask(fn, { eagerStart: true }) runs fn at once, up to its first suspension; tg.createTask too", async () => {
+  const { taskGroup, currentTask } = await import("../../src/index.ts");
+  await run(async () => {
+    const log: string[] = [];
+    const t = createTask(
+      async () => {
+        log.push(`eager in ${currentTask()?.getName()}`);
+        await sleep(0);
+        log.push("eager resumed");
+        return 1;
+      },
+      { name: "e1", eagerStart: true },
+    );
+    log.push("after createTask");
+    const lazy = createTask(async () => void log.push("lazy"), { eagerStart: false });
+    log.push("after lazy createTask");
+    assert.equal(await t, 1);
+    await lazy;
+    assert.deepEqual(log.slice(0, 3), ["eager in e1", "after createTask", "after lazy createTask"]);
+    const groupLog: string[] = [];
+    await taskGroup(async (tg) => {
+      const child = tg.createTask(
+        async () => {
+          groupLog.push(`child ${currentTask()?.getName()}`);
+          await sleep(0);
+          return "c";
+        },
+        { name: "child", eagerStart: true },
+      );
+      groupLog.push("body");
+      // Done without suspending: the group still sees it finish.
+      const quick = tg.createTask(async () => "q", { eagerStart: true });
+      assert.equal(await child, "c");
+      assert.equal(await quick, "q");
+    });
+    assert.deepEqual(groupLog, ["child child", "body"]);
+    // A failing eager child fails the group like any other child.
+    await assert.rejects(
+      taskGroup(async (tg) => {
+        tg.createTask(async () => {
+          throw new RangeError("eager failure");
+        }, { eagerStart: true });
+        await sleep(1);
+      }),
+      (e: unknown) => e instanceof AggregateError && (e as { exceptions: unknown[] }).exceptions[0] instanceof RangeError,
+    );
+  });
+});
