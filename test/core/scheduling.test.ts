@@ -1,7 +1,7 @@
 /** Scheduling as asyncio users expect: sleep(0) fairness whatever the depth of async calls. */
 import assert from "node:assert/strict";
 import test from "node:test";
-import { createTask, run, sleep } from "../../src/index.ts";
+import { ExceptionGroup, createTask, run, sleep } from "../../src/index.ts";
 import { VirtualTimeLoop } from "../../src/dev/virtual-time-loop.ts";
 
 async function nest(depth: number, log?: string[]): Promise<void> {
@@ -99,7 +99,7 @@ test("createTask(fn, { eagerStart: true }) runs fn at once, up to its first susp
         }, { eagerStart: true });
         await sleep(1);
       }),
-      (e: unknown) => e instanceof AggregateError && (e as { exceptions: unknown[] }).exceptions[0] instanceof RangeError,
+      (e: unknown) => e instanceof ExceptionGroup && e.exceptions[0] instanceof RangeError,
     );
   });
 });
