@@ -185,7 +185,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
           return Promise.reject(error).then(onFulfilled, onRejected);
         }
         task.suspendOn(this);
-        if (this.#state === PENDING) this.#addAwaiter(task);
+        if (this.#state === PENDING) {
+          this.#addAwaiter(task);
+          // An `await` (V8 passes both reactions): a cancel that lands after this future resolved
+          // but before the task resumed is thrown at this await, as asyncio does.
+          if (typeof onFulfilled === "function" && typeof onRejected === "function") {
+            return this.#nativePromise().then((value) => {
+              const late = task.takeLateCancel();
+              return late === null ? onFulfilled(value) : onRejected(late);
+            }, onRejected);
+          }
+        }
       } else if (this.#loop.isClosed()) {
         // Outside any task (e.g. after run() returned): nothing can ever settle it; say so rather than hang.
         return Promise.reject(new Error(`awaited ${this}, which is attached to a closed event loop and can never complete: await it inside run(), before its loop closes`)).then(onFulfilled, onRejected);

@@ -343,6 +343,14 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
   }
 
+  /** @internal resuming from a resolved future: a cancel that landed since is thrown there. */
+  takeLateCancel(): CancelledError | null {
+    if (!this.#mustCancel || this.done()) return null;
+    this.#mustCancel = false;
+    this.#cancelInFlight = true;
+    return this.#newCancelledError();
+  }
+
   /** @internal the futures this task is suspended on now (for call graphs). */
   [kWaitingOn](): Cancellable[] {
     const out = this.#waitingOn === null ? [] : [this.#waitingOn];

@@ -19,6 +19,11 @@ export interface AwaitingTask {
   suspendOn(future: Cancellable): void;
   /** Called when a future the task was awaiting settles. */
   resumeFrom(future: Cancellable): void;
+  /**
+   * Called as the task resumes from a future that resolved: the `CancelledError` of a cancel that
+   * landed after the resolution (it is consumed), or `null`.
+   */
+  takeLateCancel(): Error | null;
   /** A short description for error messages. */
   describe(): string;
   done(): boolean;
