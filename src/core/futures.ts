@@ -14,7 +14,7 @@
  */
 import { CancelledError, InvalidStateError } from "./exceptions.ts";
 import { AbstractEventLoop, getRunningLoop } from "./events.ts";
-import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, makeInternalError, type AwaitingTask, type Cancellable } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
 import { markLoopBound, neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
@@ -188,8 +188,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
         if (this.#state === PENDING) {
           this.#addAwaiter(task);
           // An `await` (V8 passes both reactions): a cancel that lands after this future resolved
-          // but before the task resumed is thrown at this await, as asyncio does.
-          if (typeof onFulfilled === "function" && typeof onRejected === "function") {
+          // but before the task resumed is thrown at this await, as asyncio does. Not for an
+          // adopted promise: its result may report an effect that happened (an item put, a row
+          // written), so it is handed over and the cancel waits for the next aiots await.
+          if (typeof onFulfilled === "function" && typeof onRejected === "function" && (this as Cancellable)[kDeferrableCancel] !== true) {
             return this.#nativePromise().then((value) => {
               const late = task.takeLateCancel();
               return late === null ? onFulfilled(value) : onRejected(late);

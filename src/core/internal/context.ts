@@ -29,10 +29,17 @@ export interface AwaitingTask {
   done(): boolean;
 }
 
+/**
+ * Marks a future over a foreign promise that a cancel may leave pending when the cancel reached
+ * the task's own code driving that promise (see `foreign-futures.ts` and `Task.cancel`).
+ */
+export const kDeferrableCancel: unique symbol = Symbol("aiots.deferrableCancel");
+
 /** The part of a future that a task uses while awaiting it. */
 export interface Cancellable {
   cancel(msg?: string): boolean;
   done(): boolean;
+  readonly [kDeferrableCancel]?: boolean;
 }
 
 export const taskStorage = new AsyncLocalStorage<AwaitingTask>();
