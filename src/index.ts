@@ -14,7 +14,7 @@ export { taskGroup, TaskGroup } from "./core/task-groups.ts";
 export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./dev/graph.ts";
 export { enableInspection, disableInspection, inspectionSocketPath, type InspectionReply } from "./dev/inspection.ts";
 export { Lock, Event, Condition, Semaphore, BoundedSemaphore } from "./sync/locks.ts";
-export { Barrier } from "./sync/barrier.ts";
+export { Barrier, type BarrierPosition } from "./sync/barrier.ts";
 export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, type PriorityQueueOptions } from "./sync/queues.ts";
 export {
   AbstractEventLoop,
