@@ -4,9 +4,11 @@
  * How cancellation is delivered: while a task's code awaits aiots futures, each of those futures
  * is recorded as a wait of the task (see `futures.ts`). `cancel()` cancels every such future, so the
  * `CancelledError` is thrown at the very `await` the task is suspended on, and `try/finally` runs
- * there. A task awaiting something aiots does not own (a foreign promise) cannot be interrupted; the
- * request is kept (`mustCancel`) and delivered at its next aiots await, or when it returns. The
- * task's `signal` is aborted at once, for Node APIs that take an `AbortSignal`.
+ * there. A foreign promise adopted with `ensureFuture` is such a future, cancelled at once, unless
+ * the task's own code drives it (see `foreign-futures.ts`). A task on a bare `await` of a foreign
+ * promise cannot be interrupted; the request is kept (`mustCancel`) and delivered at its next aiots
+ * await, or when it returns (debug mode reports it if that takes long). The task's `signal` is
+ * aborted at once, for Node APIs that take an `AbortSignal`.
  *
  * The loop holds every pending task strongly (no "destroyed but pending" surprises). A task that
  * fails and whose error nobody retrieves is reported to the loop's exception handler when it is
