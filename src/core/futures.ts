@@ -22,6 +22,11 @@ import { checkCallback } from "./internal/validate.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
+const kWakeAwaiters: unique symbol = Symbol("aiots.wakeAwaiters");
+
+function wakeAwaitersOf(future: Future<unknown>): void {
+  future[kWakeAwaiters]();
+}
 
 const PENDING = 0;
 const FINISHED = 1;
@@ -320,23 +325,34 @@ export class Future<T = unknown> implements PromiseLike<T> {
       if (Array.isArray(awaiters)) for (const task of awaiters) task.resumeFrom(this);
       else awaiters.resumeFrom(this);
     }
-    if (this.#resolve !== undefined) {
-      if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
-      else if (this.#exception !== undefined) this.#reject!(this.#exception);
-      else this.#resolve(this.#result as never);
-      this.#resolve = undefined;
-      this.#reject = undefined;
-    }
+    const callbacks = this.#callbacks;
+    // With done callbacks, awaiters resume after them, as in asyncio, where a task's wake-up is one
+    // more done callback in the same FIFO: code that awaits this future (or what it completes) sees
+    // the callbacks' effects. Without, awaiters resume at once (the common, cheaper case).
+    if (this.#resolve !== undefined && callbacks === null) this.#wakeAwaiters();
     const observers = this.#observers;
     if (observers !== null) {
       this.#observers = null;
       for (const observer of observers) (observer as (future: Future<T>) => void)(this);
     }
-    const callbacks = this.#callbacks;
     if (callbacks !== null) {
       this.#callbacks = null;
       for (const cb of callbacks) this.#loop.callSoon(cb as DoneCallback<T>, this);
+      if (this.#resolve !== undefined) this.#loop.callSoon(wakeAwaitersOf, this as Future<unknown>);
     }
+  }
+
+  /** @internal settles the native promise awaiters are attached to (see #settle). */
+  [kWakeAwaiters](): void {
+    if (this.#resolve !== undefined) this.#wakeAwaiters();
+  }
+
+  #wakeAwaiters(): void {
+    if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
+    else if (this.#exception !== undefined) this.#reject!(this.#exception);
+    else this.#resolve!(this.#result as never);
+    this.#resolve = undefined;
+    this.#reject = undefined;
   }
 }
 

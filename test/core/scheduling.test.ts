@@ -147,3 +147,22 @@ test("a cancel that lands after the awaited future resolved, before the task res
     assert.equal(await t2, "kept");
   });
 });
+
+test("a future's done callbacks run before the tasks awaiting it resume (asyncio's FIFO)", async () => {
+  const { getRunningLoop } = await import("../../src/index.ts");
+  await run(async () => {
+    const loop = getRunningLoop();
+    const order: string[] = [];
+    const fut = loop.createFuture<number>();
+    fut.addDoneCallback(() => order.push("done callback"));
+    const waiter = createTask(async () => {
+      await fut.catch(() => undefined);
+      order.push("waiter resumed");
+    });
+    await sleep(0);
+    fut.cancel();
+    await waiter;
+    order.push("main resumed");
+    assert.deepEqual(order, ["done callback", "waiter resumed", "main resumed"]);
+  });
+});
