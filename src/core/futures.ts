@@ -338,7 +338,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (callbacks !== null) {
       this.#callbacks = null;
       for (const cb of callbacks) this.#loop.callSoon(cb as DoneCallback<T>, this);
-      if (this.#resolve !== undefined) this.#loop.callSoon(wakeAwaitersOf, this as Future<unknown>);
+      if (this.#resolve !== undefined) this.#loop.callSoon(wakeAwaitersOf, this);
     }
   }
 
