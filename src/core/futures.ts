@@ -14,7 +14,7 @@
  */
 import { CancelledError, InvalidStateError } from "./exceptions.ts";
 import { AbstractEventLoop, getRunningLoop } from "./events.ts";
-import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, makeInternalError, type AwaitingTask, type Cancellable } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
 import { markLoopBound, neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
@@ -22,6 +22,11 @@ import { checkCallback } from "./internal/validate.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
+const kWakeAwaiters: unique symbol = Symbol("aiots.wakeAwaiters");
+
+function wakeAwaitersOf(future: Future<unknown>): void {
+  future[kWakeAwaiters]();
+}
 
 const PENDING = 0;
 const FINISHED = 1;
@@ -185,7 +190,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
           return Promise.reject(error).then(onFulfilled, onRejected);
         }
         task.suspendOn(this);
-        if (this.#state === PENDING) this.#addAwaiter(task);
+        if (this.#state === PENDING) {
+          this.#addAwaiter(task);
+          // An `await` (V8 passes both reactions): a cancel that lands after this future resolved
+          // but before the task resumed is thrown at this await, as asyncio does. Not for an
+          // adopted promise: its result may report an effect that happened (an item put, a row
+          // written), so it is handed over and the cancel waits for the next aiots await.
+          if (typeof onFulfilled === "function" && typeof onRejected === "function" && (this as Cancellable)[kDeferrableCancel] !== true) {
+            return this.#nativePromise().then((value) => {
+              const late = task.takeLateCancel();
+              return late === null ? onFulfilled(value) : onRejected(late);
+            }, onRejected);
+          }
+        }
       } else if (this.#loop.isClosed()) {
         // Outside any task (e.g. after run() returned): nothing can ever settle it; say so rather than hang.
         return Promise.reject(new Error(`awaited ${this}, which is attached to a closed event loop and can never complete: await it inside run(), before its loop closes`)).then(onFulfilled, onRejected);
@@ -308,23 +325,34 @@ export class Future<T = unknown> implements PromiseLike<T> {
       if (Array.isArray(awaiters)) for (const task of awaiters) task.resumeFrom(this);
       else awaiters.resumeFrom(this);
     }
-    if (this.#resolve !== undefined) {
-      if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
-      else if (this.#exception !== undefined) this.#reject!(this.#exception);
-      else this.#resolve(this.#result as never);
-      this.#resolve = undefined;
-      this.#reject = undefined;
-    }
+    const callbacks = this.#callbacks;
+    // With done callbacks, awaiters resume after them, as in asyncio, where a task's wake-up is one
+    // more done callback in the same FIFO: code that awaits this future (or what it completes) sees
+    // the callbacks' effects. Without, awaiters resume at once (the common, cheaper case).
+    if (this.#resolve !== undefined && callbacks === null) this.#wakeAwaiters();
     const observers = this.#observers;
     if (observers !== null) {
       this.#observers = null;
       for (const observer of observers) (observer as (future: Future<T>) => void)(this);
     }
-    const callbacks = this.#callbacks;
     if (callbacks !== null) {
       this.#callbacks = null;
       for (const cb of callbacks) this.#loop.callSoon(cb as DoneCallback<T>, this);
+      if (this.#resolve !== undefined) this.#loop.callSoon(wakeAwaitersOf, this);
     }
+  }
+
+  /** @internal settles the native promise awaiters are attached to (see #settle). */
+  [kWakeAwaiters](): void {
+    if (this.#resolve !== undefined) this.#wakeAwaiters();
+  }
+
+  #wakeAwaiters(): void {
+    if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
+    else if (this.#exception !== undefined) this.#reject!(this.#exception);
+    else this.#resolve!(this.#result as never);
+    this.#resolve = undefined;
+    this.#reject = undefined;
   }
 }
 

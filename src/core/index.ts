@@ -27,6 +27,8 @@ export {
 export { Future, isFuture, isThenable } from "./futures.ts";
 export { gather, gatherOn } from "./gather.ts";
 export { awaitSite, startAwaitSites, stopAwaitSites } from "./internal/await-sites.ts";
+export { setWatchUndeliveredCancels } from "./internal/undelivered-cancels.ts";
+export { abortable } from "./foreign-futures.ts";
 export { kAwaiters, kWaitingOn, registeredAwaitedBy, registeredWaitsOn } from "./internal/awaited-by.ts";
 export {
   type AwaitingTask,
@@ -44,7 +46,7 @@ export { framesIn } from "./internal/own-frames.ts";
 export { startNeverAwaited, stopNeverAwaited } from "./internal/never-awaited.ts";
 export { FAST_PATH_BUDGET, ReadyQueue, spendFastPath, yieldToIo } from "./internal/ready-queue.ts";
 export { loopClosing, loopDebugEnabled, resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
-export { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
+export { kScheduleRunnable, type Runnable, taskActivity } from "./internal/runnable.ts";
 export { TimerHeap } from "./internal/timer-heap.ts";
 export { checkCallback, checkDelay, checkWhen } from "./internal/validate.ts";
 export {
