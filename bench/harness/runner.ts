@@ -273,7 +273,7 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
   return out;
 }
 
-const units = ["ms", "req/s", "msg/s", "ops/s", "MB"];
+const units = ["ms", "req/s", "msg/s", "ops/s", "MB", "bytes"];
 
 /** What is wrong with a suite's shape (empty when nothing), in words its author can act on. */
 export function suiteProblems(suite: Suite): string[] {

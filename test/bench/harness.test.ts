@@ -77,7 +77,7 @@ void describe("peer processes", () => {
       cases: [{ name: "c", unit: "seconds", lowerIsBetter: true, baseline: "raw", peers: { aiots: { command: [] } } }],
     } as unknown as Parameters<typeof suiteProblems>[0];
     const problems = suiteProblems(bad).join("\n");
-    assert.match(problems, /unit must be one of ms, req\/s, msg\/s, ops\/s, MB, got "seconds"/);
+    assert.match(problems, /unit must be one of ms, req\/s, msg\/s, ops\/s, MB, bytes, got "seconds"/);
     assert.match(problems, /baseline "raw" is not one of its peers \(aiots\)/);
     assert.match(problems, /peer "aiots" needs command/);
   });
