@@ -216,14 +216,16 @@ export interface HeadlinePeers {
   aiots: string[];
   asyncio: string[];
   uvloop: string[];
-  /** The raw Node reference: the case's baseline, or its first "raw ..." peer when aiots is the baseline. */
+  /** The raw Node reference: the case's baseline, or its first "raw ..." peer when the baseline is aiots, asyncio or uvloop. */
   raw: string | undefined;
 }
 
 /** Sorts a case's peers into the headline's columns (Effection, p-queue and the like stay out). */
 export function headlinePeers(c: CaseResult): HeadlinePeers {
   const names = Object.keys(c.peers);
-  const raw = c.baseline.startsWith("aiots") ? names.find((n) => n.startsWith("raw")) : c.baseline;
+  // vmbench's baseline is uvloop: the raw Node column then takes its "raw ..." peer
+  const peerLibrary = /^(?:aiots|asyncio|uvloop)/.test(c.baseline);
+  const raw = peerLibrary ? names.find((n) => n.startsWith("raw")) : c.baseline;
   return {
     aiots: names.filter((n) => n.startsWith("aiots")),
     asyncio: names.filter((n) => n.startsWith("asyncio")),
