@@ -89,4 +89,6 @@ export {
   BrokenBarrierError,
   SendfileNotAvailableError,
   ExceptionGroup,
+  type ErrorClass,
+  type ErrorMatcher,
 } from "./core/exceptions.ts";

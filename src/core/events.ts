@@ -40,6 +40,11 @@ export type ExceptionHandler = (loop: AbstractEventLoop, context: ExceptionConte
 
 export interface TaskOptions {
   name?: string;
+  /**
+   * Start running the function synchronously, inside `createTask`, up to its first suspension
+   * (Python 3.14's `eager_start`); ignored when the loop is not running.
+   */
+  eagerStart?: boolean;
 }
 
 /** Builds the tasks a loop creates (`loop.setTaskFactory`). `eagerTaskFactory` is one. */

@@ -103,19 +103,47 @@ export class ExceptionGroup extends AggregateError {
     this.exceptions = Object.freeze(list);
   }
 
-  /** The errors matching `predicate` (recursing into nested groups), or `null` if none match. */
-  subgroup(predicate: (error: unknown) => boolean): ExceptionGroup | null {
-    return this.split(predicate)[0];
+  /**
+   * The errors that match (recursing into nested groups, keeping their nesting), or `null` if none
+   * do. `condition` is an error class, an array of classes, or a predicate, as for `split`.
+   * @example
+   * ```ts
+   * import { ExceptionGroup } from "aiots";
+   * const eg = new ExceptionGroup("batch", [new TypeError("t"), new ExceptionGroup("inner", [new RangeError("r")])]);
+   * console.log(eg.subgroup(RangeError)?.exceptions.length); // 1 (the nested group, holding the RangeError)
+   * ```
+   * @throws {TypeError} if `condition` is neither a class, an array of classes nor a function.
+   */
+  subgroup(condition: ErrorMatcher): ExceptionGroup | null {
+    return this.split(condition)[0];
   }
 
-  /** Splits into `[matching, rest]`, keeping the nesting; either side is `null` when empty. */
-  split(predicate: (error: unknown) => boolean): [ExceptionGroup | null, ExceptionGroup | null] {
+  /**
+   * Splits into `[matching, rest]` as Python's `except*` does: leaf errors are tested one by one,
+   * nested groups are split recursively and keep their structure, and a group that matches as a
+   * whole goes to the matching side intact. Either side is `null` when empty. `condition` is an
+   * error class (`instanceof`), an array of classes (any of them), or a predicate called with each
+   * error and each group. Derived groups keep this group's message, stack and `cause`.
+   * @example
+   * ```ts
+   * import { ExceptionGroup } from "aiots";
+   * const eg = new ExceptionGroup("two", [new TypeError("t"), new Error("e")]);
+   * const [types, rest] = eg.split(TypeError);
+   * console.log(types?.exceptions.length, rest?.exceptions.length); // 1 1
+   * ```
+   * @throws {TypeError} if `condition` is neither a class, an array of classes nor a function.
+   */
+  split(condition: ErrorMatcher): [ExceptionGroup | null, ExceptionGroup | null] {
+    return this.#split(toPredicate(condition));
+  }
+
+  #split(predicate: (error: unknown) => boolean): [ExceptionGroup | null, ExceptionGroup | null] {
     if (predicate(this)) return [this, null];
     const matched: unknown[] = [];
     const rest: unknown[] = [];
     for (const error of this.exceptions) {
       if (error instanceof ExceptionGroup) {
-        const [m, r] = error.split(predicate);
+        const [m, r] = error.#split(predicate);
         if (m !== null) matched.push(m);
         if (r !== null) rest.push(r);
       } else if (predicate(error)) {
@@ -124,13 +152,46 @@ export class ExceptionGroup extends AggregateError {
         rest.push(error);
       }
     }
+    if (rest.length === 0) return [this, null];
+    if (matched.length === 0) return [null, this];
     return [this.#derive(matched), this.#derive(rest)];
   }
 
   #derive(list: unknown[]): ExceptionGroup | null {
-    if (list.length === 0) return null;
     const group = new ExceptionGroup(this.message, list);
     group.stack = this.stack;
+    if ("cause" in this) group.cause = this.cause;
     return group;
   }
+}
+
+/** An error class (matched with `instanceof`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any constructor signature is a class to match
+export type ErrorClass = abstract new (...args: any[]) => unknown;
+
+/** What `ExceptionGroup#split` and `#subgroup` accept: a class, an array of classes, or a predicate. */
+export type ErrorMatcher = ErrorClass | readonly ErrorClass[] | ((error: unknown) => boolean);
+
+function isClass(value: unknown): value is ErrorClass {
+  if (typeof value !== "function") return false;
+  const proto = (value as { prototype?: unknown }).prototype;
+  // Arrow functions have no prototype; a plain function used as a predicate has an Object one.
+  if (proto === undefined || proto === null) return false;
+  if (value === Error || proto instanceof Error) return true;
+  return /^class[\s{]/.test(Function.prototype.toString.call(value));
+}
+
+function toPredicate(condition: ErrorMatcher): (error: unknown) => boolean {
+  if (Array.isArray(condition)) {
+    const classes = condition as readonly unknown[];
+    for (const c of classes) {
+      if (!isClass(c)) throw new TypeError(`ExceptionGroup split()/subgroup(): the array must hold error classes, got ${typeof c}`);
+    }
+    return (error) => classes.some((c) => error instanceof (c as ErrorClass));
+  }
+  if (isClass(condition)) return (error) => error instanceof condition;
+  if (typeof condition === "function") return condition as (error: unknown) => boolean;
+  throw new TypeError(
+    `ExceptionGroup split()/subgroup() take an error class, an array of classes or a predicate (error) => boolean, got ${condition === null ? "null" : typeof condition}`,
+  );
 }

@@ -44,7 +44,7 @@ export { framesIn } from "./internal/own-frames.ts";
 export { startNeverAwaited, stopNeverAwaited } from "./internal/never-awaited.ts";
 export { ReadyQueue } from "./internal/ready-queue.ts";
 export { loopClosing, loopDebugEnabled, resourceClosed, resourceOpened } from "./internal/resource-tracker.ts";
-export { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
+export { kScheduleRunnable, type Runnable, taskActivity } from "./internal/runnable.ts";
 export { TimerHeap } from "./internal/timer-heap.ts";
 export { checkCallback, checkDelay, checkWhen } from "./internal/validate.ts";
 export {

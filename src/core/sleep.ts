@@ -84,8 +84,11 @@ export function sleep<T = void>(delay: number, value?: T): Promise<T> {
   const loop = getRunningLoop();
   const task = currentAwaitingTask();
   const wait = new SleepWait<T>(value as T, task);
+  // Suspend first: a cancel due now settles the wait at once, and the loop sees this task suspended
+  // before it schedules the iteration that wakes it (see taskActivity).
+  task?.suspendOn(wait);
+  if (wait.done()) return wait.promise;
   if (delay === 0) loop[kScheduleRunnable](wait);
   else wait.timer = loop.callLater(delay, wake, wait as SleepWait<unknown>);
-  task?.suspendOn(wait);
   return wait.promise;
 }

@@ -18,7 +18,7 @@ import { getRunningLoop, type AbstractEventLoop, type TaskFactory, type TaskOpti
 import { Future, isFuture, isThenable } from "./futures.ts";
 import { currentAwaitingTask, makeInternalError, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
 import { callbackName } from "./internal/inspect.ts";
-import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
+import { kScheduleRunnable, taskActivity, type Runnable } from "./internal/runnable.ts";
 import { kWaitingOn } from "./internal/awaited-by.ts";
 import { noteSuspended, tracking as awaitSites } from "./internal/await-sites.ts";
 import { taskChannelsActive, taskCreated } from "./internal/diagnostics.ts";
@@ -80,8 +80,6 @@ const kRevived: unique symbol = Symbol("aiots.revivedTask");
 /** Options of the `Task` constructor. Use `createTask` or `loop.createTask` rather than `new Task`. */
 export interface TaskConstructorOptions extends TaskOptions {
   loop?: AbstractEventLoop;
-  /** Start running the function synchronously, in the constructor (see `eagerTaskFactory`). */
-  eagerStart?: boolean;
   /** @internal a promise to adopt instead of running a function (see `ensureFuture`). */
   adopt?: PromiseLike<unknown>;
   /** @internal */
@@ -124,6 +122,8 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   // Links of the loop's pending list (see PendingList). Invariant: set exactly while pending.
   #prevPending: Task<unknown> | null = null;
   #nextPending: Task<unknown> | null = null;
+  // The taskActivity epoch in which this task counted itself as running (0: suspended or done).
+  #activeEpoch = 0;
   readonly #creationStack: string | undefined;
 
   constructor(fn: () => PromiseLike<T> | T, options: TaskConstructorOptions = {}) {
@@ -294,6 +294,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       return;
     }
     const fn = this.#fn!;
+    this.#markRunning();
     const wasInCallback = setInLoopCallback(false);
     let out: PromiseLike<T> | T;
     try {
@@ -334,6 +335,10 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       this.#cancelInFlight = true;
     }
     if (future.done()) return;
+    if (this.#activeEpoch === taskActivity.epoch) {
+      this.#activeEpoch = 0;
+      taskActivity.running -= 1;
+    }
     if (this.#waitingOn === null) this.#waitingOn = future;
     else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
   }
@@ -349,6 +354,13 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   resumeFrom(future: Cancellable): void {
     if (this.#waitingOn === future) this.#waitingOn = null;
     else this.#alsoWaitingOn?.delete(future);
+    this.#markRunning();
+  }
+
+  #markRunning(): void {
+    if (this.#activeEpoch === taskActivity.epoch) return;
+    this.#activeEpoch = taskActivity.epoch;
+    taskActivity.running += 1;
   }
 
   /** @internal */
@@ -432,6 +444,8 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   }
 
   #finishing(): void {
+    if (this.#activeEpoch === taskActivity.epoch) taskActivity.running -= 1;
+    this.#activeEpoch = 0;
     this.#waitingOn = null;
     this.#alsoWaitingOn = null;
     this.#unlinkPending(pendingList(this.loopRef));
@@ -468,7 +482,8 @@ function describeNotFunction(what: string, value: unknown): string {
 
 /**
  * Runs `fn` as a new task on the running loop (asyncio.create_task). It starts on the next loop
- * iteration (at once with `eagerTaskFactory`).
+ * iteration, or at once, up to its first suspension, with `{ eagerStart: true }` (or
+ * `eagerTaskFactory`).
  * @throws {TypeError} if `fn` is not a function (pass `() => work()`, not `work()`).
  * @example
  * ```ts
@@ -518,7 +533,7 @@ export function reportAbandonedTasks(loop: AbstractEventLoop): void {
  * Unlike Python, a JavaScript task that finishes without suspending still completes a microtask
  * later, because its function returns a promise.
  */
-export const eagerTaskFactory: TaskFactory = (loop, fn, options) => new Task(fn, { ...options, loop, eagerStart: true });
+export const eagerTaskFactory: TaskFactory = (loop, fn, options) => new Task(fn, { ...options, loop, eagerStart: options.eagerStart ?? true });
 
 /**
  * Wraps an awaitable in a Future: a Future or Task is returned as is, a promise (any thenable)

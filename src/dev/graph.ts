@@ -202,7 +202,9 @@ export function formatCallGraph(future?: Future<unknown> | null, options: CallGr
 }
 
 /**
- * Writes `formatCallGraph(future)` to `options.file` (default: stderr) (asyncio.print_call_graph).
+ * Writes `formatCallGraph(future)` to `options.file`, standard output by default, as
+ * asyncio.print_call_graph prints to `sys.stdout`. It goes through `write()` of that stream, looked
+ * up at each call, so a test or a tool that replaces `process.stdout.write` captures it.
  * @example
  * ```ts
  * import { run, printCallGraph } from "aiots";
@@ -211,7 +213,7 @@ export function formatCallGraph(future?: Future<unknown> | null, options: CallGr
  */
 export function printCallGraph(future?: Future<unknown> | null, options: CallGraphOptions & { file?: { write(text: string): unknown } } = {}): void {
   const text = formatCallGraph(future, options);
-  if (text !== "") (options.file ?? process.stderr).write(`${text}\n`);
+  if (text !== "") (options.file ?? process.stdout).write(`${text}\n`);
 }
 
 /** One row of `aiots ps`: a pending task, what it awaits and where. */

@@ -30,6 +30,7 @@ import {
   inspectSymbol,
   kScheduleRunnable,
   type Runnable,
+  taskActivity,
   ReadyQueue,
   TimerHeap,
   loopClosing,
@@ -85,12 +86,12 @@ const KEEP_ALIVE_MS = 2 ** 30;
 
 function noop(): void {}
 
+const resolvedPromise = Promise.resolve();
+
 /** A scheduled wake-up of the loop (see `EventLoop.scheduleWakeup`). */
 export interface Wakeup {
   cancel(): void;
 }
-
-const resolvedPromise = Promise.resolve();
 
 function envDebug(): boolean {
   const value = process.env["AIOTS_DEBUG"];
@@ -118,6 +119,8 @@ export class EventLoop extends AbstractEventLoop {
   #drainScheduled = false;
   // Callbacks run since libuv last polled; see IO_BUDGET.
   #budgetUsed = 0;
+  // Callbacks of the current iteration not run yet (an iteration may span several drains).
+  #iterationLeft = 0;
   #running = false;
   #stopping = false;
   #closed = false;
@@ -182,7 +185,8 @@ export class EventLoop extends AbstractEventLoop {
   createTask<T>(fn: () => PromiseLike<T> | T, options: TaskOptions = {}): Task<T> {
     this.#checkClosed();
     if (this.#taskFactory !== null) return this.#taskFactory(this, fn, options);
-    return new Task(fn, options.name === undefined ? this.#plainTaskOptions : { name: options.name, loop: this });
+    if (options.name === undefined && options.eagerStart !== true) return new Task(fn, this.#plainTaskOptions);
+    return new Task(fn, { name: options.name, eagerStart: options.eagerStart === true, loop: this });
   }
 
   setTaskFactory(factory: TaskFactory | null): void {
@@ -255,6 +259,7 @@ export class EventLoop extends AbstractEventLoop {
     if (this.#closed) return;
     this.#closed = true;
     this.#ready.clear();
+    this.#iterationLeft = 0;
     for (const timer of this.#timers.clear()) timer.unscheduled();
     reportAbandonedTasks(this);
     // Children and signal handlers must not outlive the loop that owns them.
@@ -464,7 +469,7 @@ export class EventLoop extends AbstractEventLoop {
     if (this.#budgetUsed < IO_BUDGET) {
       // A promise reaction, not queueMicrotask: the latter allocates an AsyncResource per call.
       // If a drain ever threw (a bug: callbacks catch their own errors), Node reports the rejection.
-      void resolvedPromise.then(this.#drain);
+      void resolvedPromise.then(this.#drainSoon);
     } else {
       setImmediate(this.#drainAfterPoll);
     }
@@ -472,24 +477,56 @@ export class EventLoop extends AbstractEventLoop {
 
   readonly #drainAfterPoll = (): void => {
     this.#budgetUsed = 0;
+    this.#drainQuiet();
+  };
+
+  // A drain chained as a microtask runs at once only if no task is still on its way to its next
+  // suspension; otherwise it waits for the tick queue, which Node runs once V8's microtask queue is
+  // empty, so every task resumed before runs to its next suspension first, through any depth of
+  // async calls (asyncio: one sleep(0) lets every other ready task run). A single task switching
+  // with itself (the common hot loop) keeps the microtask path.
+  readonly #drainSoon = (): void => {
+    if (taskActivity.running > 0) process.nextTick(this.#drainQuiet);
+    else this.#drain();
+  };
+
+  // The microtask queue is empty here: every task is suspended (see taskActivity).
+  readonly #drainQuiet = (): void => {
+    taskActivity.running = 0;
+    taskActivity.epoch += 1;
     this.#drain();
   };
 
-  // One loop iteration (asyncio's _run_once): the callbacks ready when it starts, no more.
+  // One loop iteration (asyncio's _run_once): the callbacks ready when it starts, no more. A
+  // callback that wakes a task ends this drain early; the rest of the iteration runs once that task
+  // has reached its next suspension (see #drainSoon), so the tasks of one iteration run one after
+  // another, as asyncio's do, rather than interleaved at every promise reaction.
   readonly #drain = (): void => {
     this.#drainScheduled = false;
     if (!this.#running) return;
-    this.#moveDueTimers();
     const ready = this.#ready;
-    const count = ready.size;
+    if (this.#iterationLeft === 0) {
+      this.#moveDueTimers();
+      this.#iterationLeft = ready.size;
+    }
     const monitor = this.#slowMonitor;
     const wasInCallback = setInLoopCallback(true);
+    let ran = 0;
     try {
-      if (monitor === null) for (let i = 0; i < count; i++) ready.shift().runScheduled();
-      else for (let i = 0; i < count; i++) monitor.timeCallback(ready.shift());
+      while (this.#iterationLeft > 0) {
+        this.#iterationLeft -= 1;
+        ran += 1;
+        if (monitor === null) ready.shift().runScheduled();
+        else monitor.timeCallback(ready.shift());
+        if (taskActivity.running > 0 && this.#iterationLeft > 0) break;
+      }
     } finally {
       setInLoopCallback(wasInCallback);
-      this.#budgetUsed += count;
+      this.#budgetUsed += ran;
+    }
+    if (this.#iterationLeft > 0) {
+      this.#scheduleDrain();
+      return;
     }
     if (this.#stopping) {
       this.#finishStopping();
@@ -554,6 +591,7 @@ export class EventLoop extends AbstractEventLoop {
 
   #finishStopping(): void {
     this.#stopping = false;
+    this.#iterationLeft = 0;
     this.#running = false;
     if (getRunningLoopOrNull() === this) {
       setRunningLoop(null);

@@ -143,6 +143,19 @@ test("formatCallGraph and printCallGraph use CPython's layout", async () => {
     let printed = "";
     printCallGraph(child, { file: { write: (s: string) => (printed += s) } });
     assert.equal(printed, `${text}\n`);
+    // By default it prints to standard output, through process.stdout.write (so it can be captured).
+    const original = process.stdout.write;
+    let captured = "";
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      captured += String(chunk);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      printCallGraph(child);
+    } finally {
+      process.stdout.write = original;
+    }
+    assert.equal(captured, `${text}\n`);
     parent.cancel();
     child.cancel();
   }, { debug: true });

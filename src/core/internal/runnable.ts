@@ -8,3 +8,14 @@ export interface Runnable {
 
 /** Loops implement this symbol-keyed method to take a runnable without wrapping it in a Handle. */
 export const kScheduleRunnable: unique symbol = Symbol("aiots.scheduleRunnable");
+
+/**
+ * How many tasks may be running in microtasks right now: woken (a wait settled, or just started)
+ * and not yet suspended again on an aiots wait. The loop reads it before an iteration: while it is
+ * above zero, some task has not reached its next suspension, and the iteration waits for the
+ * microtask queue to empty (asyncio's guarantee that one `sleep(0)` lets every other ready task run
+ * to its next suspension, however deep its async calls). `epoch` is bumped when the loop knows the
+ * microtask queue is empty (every task is suspended, on aiots or on a foreign promise), which
+ * resets the count without visiting the tasks: a task counts itself in the current epoch only.
+ */
+export const taskActivity = { running: 0, epoch: 1 };

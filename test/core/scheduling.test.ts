@@ -1,0 +1,105 @@
+/** Scheduling as asyncio users expect: sleep(0) fairness whatever the depth of async calls. */
+import assert from "node:assert/strict";
+import test from "node:test";
+import { ExceptionGroup, createTask, run, sleep } from "../../src/index.ts";
+import { VirtualTimeLoop } from "../../src/dev/virtual-time-loop.ts";
+
+async function nest(depth: number, log?: string[]): Promise<void> {
+  if (depth > 0) await nest(depth - 1, log);
+  log?.push(`return ${depth}`);
+}
+
+// How many sleep(0)s the calling task needs before another task gets through `depth` nested
+// async calls that never suspend (asyncio needs exactly one, whatever the depth).
+async function sleepsNeeded(depth: number): Promise<number> {
+  let finished = false;
+  createTask(async () => {
+    await sleep(0);
+    await nest(depth);
+    finished = true;
+  });
+  await sleep(0); // the other task starts and reaches its sleep(0)
+  let count = 0;
+  while (!finished && count < 1000) {
+    await sleep(0);
+    count += 1;
+  }
+  return count;
+}
+
+for (const loopFactory of [undefined, () => new VirtualTimeLoop()]) {
+  const kind = loopFactory === undefined ? "EventLoop" : "VirtualTimeLoop";
+  test(`${kind}: one sleep(0) lets another ready task run to its next suspension through 0, 3, 10, 50 and 200 nested calls`, async () => {
+    await run(async () => {
+      for (const depth of [0, 3, 10, 50, 200]) assert.equal(await sleepsNeeded(depth), 1, `depth ${depth}`);
+    }, loopFactory === undefined ? {} : { loopFactory });
+  });
+}
+
+test("the tasks woken in one iteration run one after another, each to its next suspension", async () => {
+  await run(async () => {
+    const log: string[] = [];
+    const worker = (name: string) => async () => {
+      for (let round = 0; round < 2; round++) {
+        await sleep(0);
+        log.push(`${name} ${round} start`);
+        await nest(5);
+        log.push(`${name} ${round} end`);
+      }
+    };
+    const a = createTask(worker("a"));
+    const b = createTask(worker("b"));
+    await a;
+    await b;
+    assert.deepEqual(log, ["a 0 start", "a 0 end", "b 0 start", "b 0 end", "a 1 start", "a 1 end", "b 1 start", "b 1 end"]);
+  });
+});
+
+test("createTask(fn, { eagerStart: true }) runs fn at once, up to its first suspension; tg.createTask too", async () => {
+  const { taskGroup, currentTask } = await import("../../src/index.ts");
+  await run(async () => {
+    const log: string[] = [];
+    const t = createTask(
+      async () => {
+        log.push(`eager in ${currentTask()?.getName()}`);
+        await sleep(0);
+        log.push("eager resumed");
+        return 1;
+      },
+      { name: "e1", eagerStart: true },
+    );
+    log.push("after createTask");
+    const lazy = createTask(async () => void log.push("lazy"), { eagerStart: false });
+    log.push("after lazy createTask");
+    assert.equal(await t, 1);
+    await lazy;
+    assert.deepEqual(log.slice(0, 3), ["eager in e1", "after createTask", "after lazy createTask"]);
+    const groupLog: string[] = [];
+    await taskGroup(async (tg) => {
+      const child = tg.createTask(
+        async () => {
+          groupLog.push(`child ${currentTask()?.getName()}`);
+          await sleep(0);
+          return "c";
+        },
+        { name: "child", eagerStart: true },
+      );
+      groupLog.push("body");
+      // Done without suspending: the group still sees it finish.
+      const quick = tg.createTask(async () => "q", { eagerStart: true });
+      assert.equal(await child, "c");
+      assert.equal(await quick, "q");
+    });
+    assert.deepEqual(groupLog, ["child child", "body"]);
+    // A failing eager child fails the group like any other child.
+    await assert.rejects(
+      taskGroup(async (tg) => {
+        tg.createTask(async () => {
+          throw new RangeError("eager failure");
+        }, { eagerStart: true });
+        await sleep(1);
+      }),
+      (e: unknown) => e instanceof ExceptionGroup && e.exceptions[0] instanceof RangeError,
+    );
+  });
+});
