@@ -30,7 +30,9 @@ export { awaitSite, startAwaitSites, stopAwaitSites } from "./internal/await-sit
 export { kAwaiters, kWaitingOn, registeredAwaitedBy, registeredWaitsOn } from "./internal/awaited-by.ts";
 export {
   type AwaitingTask,
+  type Cancellable,
   currentAwaitingTask,
+  makeInternalError,
   getRunningLoopOrNull,
   outsideTasks,
   setCaptureStacks,
