@@ -6,6 +6,7 @@ export { run, Runner, KeyboardInterrupt, type RunnerOptions } from "./loop/runne
 export { Future, isFuture, type DoneCallback } from "./core/futures.ts";
 export { Task, createTask, currentTask, allTasks, ensureFuture, eagerTaskFactory } from "./core/tasks.ts";
 export { sleep } from "./core/sleep.ts";
+export { abortable } from "./core/foreign-futures.ts";
 export { gather, shield, type Awaitable, type GatherOptions } from "./core/gather.ts";
 export { wait, asCompleted, AsCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ReturnWhen, type WaitOptions } from "./core/wait.ts";
 export { timeout, timeoutAt, Timeout, waitFor } from "./core/timeouts.ts";
@@ -13,7 +14,7 @@ export { taskGroup, TaskGroup } from "./core/task-groups.ts";
 export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./dev/graph.ts";
 export { enableInspection, disableInspection, inspectionSocketPath, type InspectionReply } from "./dev/inspection.ts";
 export { Lock, Event, Condition, Semaphore, BoundedSemaphore } from "./sync/locks.ts";
-export { Barrier } from "./sync/barrier.ts";
+export { Barrier, type BarrierPosition } from "./sync/barrier.ts";
 export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, type PriorityQueueOptions } from "./sync/queues.ts";
 export {
   AbstractEventLoop,

@@ -190,7 +190,7 @@ function toPredicate(condition: ErrorMatcher): (error: unknown) => boolean {
     return (error) => classes.some((c) => error instanceof (c as ErrorClass));
   }
   if (isClass(condition)) return (error) => error instanceof condition;
-  if (typeof condition === "function") return condition as (error: unknown) => boolean;
+  if (typeof condition === "function") return condition;
   throw new TypeError(
     `ExceptionGroup split()/subgroup() take an error class, an array of classes or a predicate (error) => boolean, got ${condition === null ? "null" : typeof condition}`,
   );

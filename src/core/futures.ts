@@ -14,7 +14,7 @@
  */
 import { CancelledError, InvalidStateError } from "./exceptions.ts";
 import { AbstractEventLoop, getRunningLoop } from "./events.ts";
-import { currentAwaitingTask, makeInternalError, type AwaitingTask } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, makeInternalError, type AwaitingTask, type Cancellable } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
 import { markLoopBound, neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
@@ -22,6 +22,12 @@ import { checkCallback } from "./internal/validate.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
+const kWakeAwaiters: unique symbol = Symbol("aiots.wakeAwaiters");
+const kWakeDirect: unique symbol = Symbol("aiots.wakeDirect");
+
+function wakeAwaitersOf(future: Future<unknown>): void {
+  future[kWakeAwaiters]();
+}
 
 const PENDING = 0;
 const FINISHED = 1;
@@ -57,6 +63,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #promise: Promise<T> | undefined = undefined;
   #resolve: ((value: never) => void) | undefined = undefined;
   #reject: ((reason: unknown) => void) | undefined = undefined;
+  // When #resolve/#reject are an await's own resolving functions (see then()): the awaiting task,
+  // asked for a cancel that landed after the settlement; null for an adopted promise's future.
+  #directTask: AwaitingTask | null = null;
   // Internal observers (gather, shield) called synchronously when the future settles.
   #observers: ((future: never) => void)[] | null = null;
   // Tasks suspended on this future right now (one, or several in an array).
@@ -195,10 +204,27 @@ export class Future<T = unknown> implements PromiseLike<T> {
         task.suspendOn(this);
         if (this.#state === PENDING) {
           this.#addAwaiter(task);
-          if (this.#resolve === undefined && this.#promise === undefined && isResolvingPair(onFulfilled, onRejected)) {
-            this.#resolve = onFulfilled as (value: never) => void;
-            this.#reject = onRejected as (reason: unknown) => void;
-            return resolvedUndefined as Promise<R1 | R2>;
+          // An `await` (V8 passes both reactions): a cancel that lands after this future resolved
+          // but before the task resumed is thrown at this await, as asyncio does. Not for an
+          // adopted promise: its result may report an effect that happened (an item put, a row
+          // written), so it is handed over and the cancel waits for the next aiots await.
+          if (typeof onFulfilled === "function" && typeof onRejected === "function") {
+            const deferrable = (this as Cancellable)[kDeferrableCancel] === true;
+            if (this.#resolve === undefined && this.#promise === undefined && isResolvingPair(onFulfilled, onRejected)) {
+              // V8's resolving functions, which return undefined (isResolvingPair): no promise is misused
+              // eslint-disable-next-line @typescript-eslint/no-misused-promises
+              this.#resolve = onFulfilled;
+              // eslint-disable-next-line @typescript-eslint/no-misused-promises
+              this.#reject = onRejected;
+              this.#directTask = deferrable ? null : task;
+              return resolvedUndefined as Promise<R1 | R2>;
+            }
+            if (!deferrable) {
+              return this.#nativePromise().then((value) => {
+                const late = task.takeLateCancel();
+                return late === null ? onFulfilled(value) : onRejected(late);
+              }, onRejected);
+            }
           }
         }
       } else if (this.#loop.isClosed()) {
@@ -311,7 +337,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
     } else {
       const { promise, resolve, reject } = Promise.withResolvers<T>();
       // A first awaiter holding our settlement directly (see then()) now waits on this promise.
-      if (this.#resolve !== undefined) void promise.then(this.#resolve, this.#reject);
+      const directResolve = this.#resolve;
+      const directReject = this.#reject;
+      if (directResolve !== undefined && directReject !== undefined) {
+        const task = this.#directTask;
+        this.#directTask = null;
+        void promise.then((value) => {
+          const late = task?.takeLateCancel() ?? null;
+          if (late === null) directResolve(value as never);
+          else directReject(late);
+        }, directReject);
+      }
       this.#promise = promise;
       this.#resolve = resolve;
       this.#reject = reject;
@@ -326,24 +362,74 @@ export class Future<T = unknown> implements PromiseLike<T> {
       if (Array.isArray(awaiters)) for (const task of awaiters) task.resumeFrom(this);
       else awaiters.resumeFrom(this);
     }
-    if (this.#resolve !== undefined) {
-      if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
-      else if (this.#exception !== undefined) this.#reject!(this.#exception);
-      else this.#resolve(this.#result as never);
-      this.#resolve = undefined;
-      this.#reject = undefined;
-    }
+    const callbacks = this.#callbacks;
+    // With done callbacks, awaiters resume after them, as in asyncio, where a task's wake-up is one
+    // more done callback in the same FIFO: code that awaits this future (or what it completes) sees
+    // the callbacks' effects. Without, awaiters resume at once (the common, cheaper case).
+    if (this.#resolve !== undefined && callbacks === null) this.#wakeAwaiters();
     const observers = this.#observers;
     if (observers !== null) {
       this.#observers = null;
       for (const observer of observers) (observer as (future: Future<T>) => void)(this);
     }
-    const callbacks = this.#callbacks;
     if (callbacks !== null) {
       this.#callbacks = null;
       for (const cb of callbacks) this.#loop.callSoon(cb as DoneCallback<T>, this);
+      if (this.#resolve !== undefined) this.#loop.callSoon(wakeAwaitersOf, this);
     }
   }
+
+  /** @internal settles the native promise awaiters are attached to (see #settle). */
+  [kWakeAwaiters](): void {
+    if (this.#resolve !== undefined) this.#wakeAwaiters();
+  }
+
+  #wakeAwaiters(): void {
+    if (this.#promise === undefined) {
+      // the first awaiter holds our settlement directly: it is woken a microtask later, when a
+      // late cancel (one requested since the settlement) is thrown at its await instead
+      scheduleDirectWake(this);
+      return;
+    }
+    if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
+    else if (this.#exception !== undefined) this.#reject!(this.#exception);
+    else this.#resolve!(this.#result as never);
+    this.#resolve = undefined;
+    this.#reject = undefined;
+  }
+
+  /** @internal wakes the await holding this future's settlement directly (see #wakeAwaiters). */
+  [kWakeDirect](): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (resolve === undefined || reject === undefined) return;
+    const late = this.#directTask?.takeLateCancel() ?? null;
+    this.#directTask = null;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    if (late !== null) reject(late);
+    else if (this.#state === CANCELLED) reject(this.makeCancelledError());
+    else if (this.#exception !== undefined) reject(this.#exception);
+    else resolve(this.#result as never);
+  }
+}
+
+// Futures whose direct awaiter is due to wake, woken together in one microtask (see #wakeAwaiters).
+const directWakes: Future<unknown>[] = [];
+let directWakesScheduled = false;
+
+function scheduleDirectWake(future: Future<unknown>): void {
+  directWakes.push(future);
+  if (directWakesScheduled) return;
+  directWakesScheduled = true;
+  void resolvedUndefined.then(runDirectWakes);
+}
+
+function runDirectWakes(): void {
+  directWakesScheduled = false;
+  // index loop: a wake resolves V8 promises, but a thenable result's `then` getter may settle more
+  for (let i = 0; i < directWakes.length; i++) directWakes[i]![kWakeDirect]();
+  directWakes.length = 0;
 }
 
 // What then() returns when it keeps an await's resolving functions (they return undefined).

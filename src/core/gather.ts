@@ -138,8 +138,10 @@ function splitGatherArgs(args: readonly unknown[]): [readonly Awaitable<unknown>
  *
  * Without `returnExceptions`, the first error (or cancellation) of a child fails the gather and
  * the other children keep running. With it, errors are returned in the results. Cancelling the
- * returned future cancels every child. Promises are wrapped in tasks (`ensureFuture`); a promise
- * started inside the current task stays tied to that task (its awaits are cancelled with it).
+ * returned future cancels every child. A promise child cannot be interrupted, so cancelling the
+ * gather counts it as cancelled at once and ignores its later outcome (a rejection included); a
+ * promise started inside the current task stays tied to that task (its aiots awaits are cancelled
+ * with it).
  * @throws {TypeError} for a function (call it, or pass `createTask(fn)`).
  * @example
  * ```ts
@@ -165,9 +167,9 @@ const shieldedInner = new Set<Future<unknown>>();
 
 /**
  * Protects an awaitable from cancellation (asyncio.shield): cancelling the task that awaits the
- * shield throws `CancelledError` there, while the inner work keeps running. Pass a task (or a
- * function, which is run as a new task): a promise started in the current task belongs to it, and
- * its own awaits are cancelled with it.
+ * shield throws `CancelledError` there at once, while the inner work keeps running. Pass a task
+ * (or a function, which is run as a new task), or a promise, which is adopted with `ensureFuture`:
+ * a promise started in the current task belongs to it, and its own aiots awaits are cancelled with it.
  * @example
  * ```ts
  * import { run, shield, createTask, sleep } from "aiots";

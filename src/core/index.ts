@@ -27,6 +27,8 @@ export {
 export { Future, isFuture, isThenable } from "./futures.ts";
 export { gather, gatherOn } from "./gather.ts";
 export { awaitSite, startAwaitSites, stopAwaitSites } from "./internal/await-sites.ts";
+export { setWatchUndeliveredCancels } from "./internal/undelivered-cancels.ts";
+export { abortable } from "./foreign-futures.ts";
 export { kAwaiters, kWaitingOn, registeredAwaitedBy, registeredWaitsOn } from "./internal/awaited-by.ts";
 export {
   type AwaitingTask,

@@ -4,9 +4,11 @@
  * How cancellation is delivered: while a task's code awaits aiots futures, each of those futures
  * is recorded as a wait of the task (see `futures.ts`). `cancel()` cancels every such future, so the
  * `CancelledError` is thrown at the very `await` the task is suspended on, and `try/finally` runs
- * there. A task awaiting something aiots does not own (a foreign promise) cannot be interrupted; the
- * request is kept (`mustCancel`) and delivered at its next aiots await, or when it returns. The
- * task's `signal` is aborted at once, for Node APIs that take an `AbortSignal`.
+ * there. A foreign promise adopted with `ensureFuture` is such a future, cancelled at once, unless
+ * the task's own code drives it (see `foreign-futures.ts`). A task on a bare `await` of a foreign
+ * promise cannot be interrupted; the request is kept (`mustCancel`) and delivered at its next aiots
+ * await, or when it returns (debug mode reports it if that takes long). The task's `signal` is
+ * aborted at once, for Node APIs that take an `AbortSignal`.
  *
  * The loop holds every pending task strongly (no "destroyed but pending" surprises). A task that
  * fails and whose error nobody retrieves is reported to the loop's exception handler when it is
@@ -16,7 +18,9 @@
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop, type TaskFactory, type TaskOptions } from "./events.ts";
 import { Future, isFuture, isThenable } from "./futures.ts";
-import { currentAwaitingTask, makeInternalError, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, makeInternalError, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
+import { undeliveredCancels, watchUndeliveredCancel } from "./internal/undelivered-cancels.ts";
+import { adoptPromise } from "./foreign-futures.ts";
 import { callbackName } from "./internal/inspect.ts";
 import { kScheduleRunnable, taskActivity, type Runnable } from "./internal/runnable.ts";
 import { kWaitingOn } from "./internal/awaited-by.ts";
@@ -93,8 +97,6 @@ class TaskRare {
 /** Options of the `Task` constructor. Use `createTask` or `loop.createTask` rather than `new Task`. */
 export interface TaskConstructorOptions extends TaskOptions {
   loop?: AbstractEventLoop;
-  /** @internal a promise to adopt instead of running a function (see `ensureFuture`). */
-  adopt?: PromiseLike<unknown>;
   /** @internal */
   [kRevived]?: FailureRecord;
 }
@@ -209,10 +211,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     this.#fn = fn;
     this.#linkPending(pendingList(loop));
     if (taskChannelsActive()) taskCreated(this);
-    if (options.adopt !== undefined) {
-      this.#started = true;
-      this.#adopt(options.adopt as PromiseLike<T>);
-    } else if (options.eagerStart === true && loop.isRunning()) {
+    if (options.eagerStart === true && loop.isRunning()) {
       this.runScheduled();
     } else {
       loop[kScheduleRunnable](this);
@@ -308,12 +307,29 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     this.#cancelRequests += 1;
     this.#abort?.abort(makeInternalError(() => new CancelledError(msg)));
     let delivered = false;
-    const waitingOn = this.#waitingOn;
-    if (waitingOn !== null && waitingOn.cancel(msg)) delivered = true;
-    if (this.#alsoWaitingOn !== null) {
-      for (const future of [...this.#alsoWaitingOn]) if (future.cancel(msg)) delivered = true;
-    }
+    let adopted: Cancellable[] | null = null;
     // Wait registrations stay: a child task may ignore the cancel and need cancelling again.
+    const first = this.#waitingOn;
+    if (first !== null) {
+      if (first[kDeferrableCancel] === true) adopted = [first];
+      else if (first.cancel(msg)) delivered = true;
+    }
+    if (this.#alsoWaitingOn !== null) {
+      for (const future of [...this.#alsoWaitingOn]) {
+        if (future[kDeferrableCancel] === true) (adopted ??= []).push(future);
+        else if (future.cancel(msg)) delivered = true;
+      }
+    }
+    if (adopted !== null && !delivered) {
+      if (this.#activeEpoch === taskActivity.epoch) {
+        // A wait of this task's own code has just woken it: that code is about to settle the
+        // adopted promise (a lock hand-over, a read). Deliver the cancel there, not by cutting it short.
+        this.#mustCancel = true;
+        this.#cancelMessage = msg;
+        return true;
+      }
+      for (const future of adopted) if (future.cancel(msg)) delivered = true;
+    }
     if (delivered) {
       this.#cancelInFlight = true;
       return true;
@@ -321,7 +337,13 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     if (this.#cancelInFlight) return true;
     this.#mustCancel = true;
     this.#cancelMessage = msg;
+    if (undeliveredCancels.on) watchUndeliveredCancel(this);
     return true;
+  }
+
+  /** @internal whether a cancel is requested and waits for the task's next aiots await. */
+  cancelUndelivered(): boolean {
+    return this.#mustCancel && !this.done();
   }
 
   /**
@@ -404,6 +426,14 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     }
     if (this.#waitingOn === null) this.#waitingOn = future;
     else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
+  }
+
+  /** @internal resuming from a resolved future: a cancel that landed since is thrown there. */
+  takeLateCancel(): CancelledError | null {
+    if (!this.#mustCancel || this.done()) return null;
+    this.#mustCancel = false;
+    this.#cancelInFlight = true;
+    return this.#newCancelledError();
   }
 
   /** @internal the futures this task is suspended on now (for call graphs). */
@@ -599,8 +629,23 @@ export function reportAbandonedTasks(loop: AbstractEventLoop): void {
 export const eagerTaskFactory: TaskFactory = (loop, fn, options) => new Task(fn, { ...options, loop, eagerStart: options.eagerStart ?? true });
 
 /**
- * Wraps an awaitable in a Future: a Future or Task is returned as is, a promise (any thenable)
- * becomes a Task that settles with it.
+ * Wraps an awaitable in a Future: a Future or Task is returned as is; a promise (any thenable) is
+ * adopted in a Future that settles with it (asyncio's `wrap_future`). Cancelling that Future, or
+ * the task awaiting it, settles it cancelled at once: the promise's later result is ignored and its
+ * later rejection is not reported as unhandled. That is how to bound a foreign await: `await
+ * ensureFuture(promise)` inside `timeout()` or a task that may be cancelled (`waitFor`, `wait`,
+ * `gather`, `asCompleted` and `shield` adopt the promises they are given the same way). The
+ * promise's own work runs on: to stop it too, use `abortable`. A promise that the awaiting task's
+ * own code drives (an `async` function it called, whose aiots awaits receive the cancel) is left to
+ * settle with that cancel, so its cleanup runs first.
+ * @example
+ * ```ts
+ * import { run, ensureFuture, waitFor, TimeoutError } from "aiots";
+ * await run(async () => {
+ *   const slow = new Promise((resolve) => setTimeout(resolve, 300, "late"));
+ *   try { await waitFor(ensureFuture(slow), 0.05); } catch (e) { console.log(e instanceof TimeoutError); } // true, at 50 ms
+ * });
+ * ```
  * @throws {TypeError} for functions (call them, or use `createTask(fn)`) and non-awaitables.
  */
 export function ensureFuture<T>(awaitable: Future<T> | PromiseLike<T>, loop?: AbstractEventLoop): Future<T> {
@@ -610,9 +655,7 @@ export function ensureFuture<T>(awaitable: Future<T> | PromiseLike<T>, loop?: Ab
     }
     return awaitable;
   }
-  if (isThenable(awaitable)) {
-    return new Task<T>(() => awaitable, { loop: loop ?? getRunningLoop(), adopt: awaitable });
-  }
+  if (isThenable(awaitable)) return adoptPromise(awaitable, loop ?? getRunningLoop());
   if (typeof awaitable === "function") {
     throw new TypeError("expected a future, task or promise but got a function: call it (work()) or run it as a task (createTask(work))");
   }

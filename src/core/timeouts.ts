@@ -13,7 +13,7 @@ import { getRunningLoop, type TimerHandle, type Handle } from "./events.ts";
 import { isFuture } from "./futures.ts";
 import type { Awaitable } from "./gather.ts";
 import { inspectSymbol } from "./internal/inspect.ts";
-import { currentTask, type Task } from "./tasks.ts";
+import { currentTask, ensureFuture, type Task } from "./tasks.ts";
 
 type TimeoutState = "created" | "active" | "expiring" | "expired" | "finished";
 
@@ -153,7 +153,10 @@ export async function timeoutAt<R>(when: number | null, body: (cm: Timeout) => P
 
 /**
  * Awaits `awaitable` for at most `timeout` seconds (`null`: no limit). On expiry the awaited work
- * is cancelled, waited for, and `TimeoutError` is thrown (asyncio.wait_for).
+ * is cancelled, waited for, and `TimeoutError` is thrown (asyncio.wait_for). A promise aiots does
+ * not own is adopted with `ensureFuture`, so the wait ends at the deadline even if the promise
+ * never settles (its later outcome is ignored); a promise the calling task's own code drives (an
+ * `async` function awaiting aiots things) receives the cancel and is waited for.
  * @throws {TimeoutError} when the time ran out.
  * @example
  * ```ts
@@ -170,5 +173,6 @@ export async function waitFor<T>(awaitable: Awaitable<T>, timeoutSeconds: number
   if (timeoutSeconds !== null && timeoutSeconds <= 0 && isFuture(awaitable) && awaitable.done()) {
     return awaitable.result();
   }
-  return timeout(timeoutSeconds, () => awaitable);
+  const fut = isFuture(awaitable) ? awaitable : ensureFuture(awaitable);
+  return timeout(timeoutSeconds, () => fut);
 }

@@ -37,8 +37,8 @@ function checkTimeout(what: string, timeout: unknown): asserts timeout is number
 /**
  * Waits until the given awaitables complete as `returnWhen` says (`ALL_COMPLETED` by default,
  * `FIRST_COMPLETED`, `FIRST_EXCEPTION`) or `timeout` seconds pass; resolves to `[done, pending]`.
- * Nothing is cancelled, and a timeout does not throw. Promises are wrapped in tasks: the sets hold
- * those tasks.
+ * Nothing is cancelled, and a timeout does not throw. Promises are adopted with `ensureFuture`:
+ * the sets hold those futures, and the wait ends at the timeout even if a promise never settles.
  * @throws {TypeError} for an empty set or an unknown `returnWhen`.
  * @example
  * ```ts
@@ -181,7 +181,7 @@ export class AsCompleted<T> implements Iterable<Promise<T>>, AsyncIterable<Futur
 /**
  * Yields the given awaitables as they complete (asyncio.as_completed). With `for...of`, each item
  * is a promise of the next result; with `for await`, each item is the next finished future or
- * task itself (promises were wrapped in tasks). Past `timeout` seconds, awaiting the next item
+ * task itself (promises were adopted in futures by `ensureFuture`). Past `timeout` seconds, awaiting the next item
  * throws `TimeoutError`.
  * @example
  * ```ts

@@ -25,6 +25,7 @@ import {
   isFuture,
   getRunningLoopOrNull,
   setCaptureStacks,
+  setWatchUndeliveredCancels,
   setInLoopCallback,
   setRunningLoop,
   inspectSymbol,
@@ -609,12 +610,14 @@ export class EventLoop extends AbstractEventLoop {
   }
 
   #startDebugMonitor(): void {
+    setWatchUndeliveredCancels(true);
     if (this.#slowMonitor !== null) return;
     this.#slowMonitor = new SlowCallbackMonitor(this);
     this.#slowMonitor.start();
   }
 
   #stopDebugMonitor(): void {
+    setWatchUndeliveredCancels(false);
     this.#slowMonitor?.stop();
     this.#slowMonitor = null;
   }

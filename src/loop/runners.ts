@@ -2,7 +2,9 @@
  * `run(main)` and `Runner`: the entry point of an aiots program (asyncio.run / asyncio.Runner).
  *
  * A runner owns one loop. `run(fn)` runs `fn` as the main task; a first SIGINT (Ctrl-C) cancels
- * the main task, a second one ends the process as Node would. `close()` cancels the tasks left
+ * the main task, a second one ends the process as Node would. A SIGINT handler installed while it
+ * runs (`loop.addSignalHandler("SIGINT", h)`) replaces this handling, as in asyncio. A
+ * `KeyboardInterrupt` nobody catches exits the process with status 130. `close()` cancels the tasks left
  * over and waits for them, shuts the default executor down, and closes the loop.
  * @module
  */
@@ -15,6 +17,7 @@ import {
   allTasks,
   type Task,
 } from "../core/index.ts";
+import { inspect } from "node:util";
 import { newEventLoop } from "./base-events.ts";
 
 /** Thrown by `run()` when SIGINT cancelled the main task (Python's KeyboardInterrupt). */
@@ -30,6 +33,23 @@ export interface RunnerOptions {
 }
 
 type RunnerState = "created" | "initialized" | "closed";
+
+let exitHookInstalled = false;
+
+/**
+ * A `KeyboardInterrupt` that nobody catches ends the process with status 130, as Python's does
+ * (128 + SIGINT), not with Node's 1 for an uncaught error. Installed when run() first throws one;
+ * an `uncaughtException` listener of the program's own takes precedence.
+ */
+function exitWith130WhenUncaught(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("uncaughtExceptionMonitor", (error) => {
+    if (!(error instanceof KeyboardInterrupt) || process.listenerCount("uncaughtException") > 0) return;
+    process.stderr.write(`${inspect(error)}\n`);
+    process.exit(130);
+  });
+}
 
 /**
  * Runs several top-level functions on one loop, then closes it (asyncio.Runner).
@@ -73,6 +93,9 @@ export class Runner implements AsyncDisposable {
     const task = loop.createTask(fn, options);
     this.#interrupts = 0;
     const onSigint = (): void => {
+      // A SIGINT handler installed since (loop.addSignalHandler, or process.on) replaces run()'s own
+      // Ctrl-C handling, as asyncio's add_signal_handler does: that handler decides what happens.
+      if (process.listeners("SIGINT").some((listener) => listener !== onSigint)) return;
       this.#interrupts += 1;
       if (this.#interrupts === 1 && !task.done()) {
         task.cancel();
@@ -88,6 +111,7 @@ export class Runner implements AsyncDisposable {
       return await loop.runUntilComplete(task);
     } catch (error) {
       if (error instanceof CancelledError && this.#interrupts > 0 && task.uncancel() === 0) {
+        exitWith130WhenUncaught();
         throw new KeyboardInterrupt("interrupted by SIGINT", { cause: error });
       }
       throw error;

@@ -103,3 +103,66 @@ test("createTask(fn, { eagerStart: true }) runs fn at once, up to its first susp
     );
   });
 });
+
+test("a cancel that lands after the awaited future resolved, before the task resumed, throws at that await", async () => {
+  const { CancelledError, getRunningLoop } = await import("../../src/index.ts");
+  await run(async () => {
+    const loop = getRunningLoop();
+    const fut = loop.createFuture<number>();
+    const steps: string[] = [];
+    const t = createTask(async () => {
+      try {
+        const value = await fut;
+        steps.push(`got ${value}`);
+      } catch (error) {
+        steps.push(error instanceof CancelledError ? "cancelled at the await" : "other error");
+        throw error;
+      }
+    });
+    await sleep(0);
+    fut.setResult(1);
+    assert.equal(t.cancel(), true);
+    await assert.rejects(t, CancelledError);
+    assert.deepEqual(steps, ["cancelled at the await"]);
+    // The same when the awaited thing is a task that just finished, and from a loop callback.
+    const child = createTask(async () => "child result");
+    const parent = createTask(async () => await child);
+    await sleep(0);
+    const other = loop.createFuture<string>();
+    const waiter = createTask(() => other);
+    await sleep(0);
+    loop.callSoon(() => {
+      other.setResult("x");
+      waiter.cancel();
+    });
+    await assert.rejects(waiter, CancelledError);
+    assert.equal(await parent, "child result", "a cancel that never came changes nothing");
+    // A cancel taken back with uncancel() before the task resumed is not delivered.
+    const fut2 = loop.createFuture<string>();
+    const t2 = createTask(async () => await fut2);
+    await sleep(0);
+    fut2.setResult("kept");
+    t2.cancel();
+    t2.uncancel();
+    assert.equal(await t2, "kept");
+  });
+});
+
+test("a future's done callbacks run before the tasks awaiting it resume (asyncio's FIFO)", async () => {
+  const { getRunningLoop } = await import("../../src/index.ts");
+  await run(async () => {
+    const loop = getRunningLoop();
+    const order: string[] = [];
+    const fut = loop.createFuture<number>();
+    fut.addDoneCallback(() => order.push("done callback"));
+    const waiter = createTask(async () => {
+      await fut.catch(() => undefined);
+      order.push("waiter resumed");
+    });
+    await sleep(0);
+    fut.cancel();
+    await waiter;
+    order.push("main resumed");
+    assert.deepEqual(order, ["done callback", "waiter resumed", "main resumed"]);
+  });
+});

@@ -144,16 +144,21 @@ test("formatCallGraph and printCallGraph use CPython's layout", async () => {
     printCallGraph(child, { file: { write: (s: string) => (printed += s) } });
     assert.equal(printed, `${text}\n`);
     // By default it prints to standard output, through process.stdout.write (so it can be captured).
-    const original = process.stdout.write;
+    const stdout = Object.getOwnPropertyDescriptor(process.stdout, "write");
     let captured = "";
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      captured += String(chunk);
-      return true;
-    }) as typeof process.stdout.write;
+    Object.defineProperty(process.stdout, "write", {
+      configurable: true,
+      writable: true,
+      value: (chunk: string | Uint8Array): boolean => {
+        captured += String(chunk);
+        return true;
+      },
+    });
     try {
       printCallGraph(child);
     } finally {
-      process.stdout.write = original;
+      if (stdout === undefined) delete (process.stdout as { write?: unknown }).write;
+      else Object.defineProperty(process.stdout, "write", stdout);
     }
     assert.equal(captured, `${text}\n`);
     parent.cancel();

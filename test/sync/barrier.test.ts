@@ -88,3 +88,77 @@ void test("Barrier: reset fails the tasks waiting now and leaves the barrier usa
     assert.equal(await b, 0);
   });
 });
+
+void test("Barrier: asyncio's docs example goes filling, draining, filling", BOUNDED, async () => {
+  await run(async () => {
+    const b = new Barrier(3);
+    const a = createTask(() => b.wait());
+    const c = createTask(() => b.wait());
+    await sleep(0);
+    assert.equal(String(b), "<Barrier [filling, waiters:2/3]>");
+    assert.equal(await b.wait(), 2);
+    assert.equal(String(b), "<Barrier [draining, waiters:0/3]>");
+    assert.equal(b.nWaiting, 0);
+    await sleep(0);
+    assert.equal(String(b), "<Barrier [filling, waiters:0/3]>");
+    assert.deepEqual([await a, await c], [0, 1]);
+  });
+});
+
+void test("Barrier: an arrival during the drain waits for it and joins the next round", BOUNDED, async () => {
+  await run(async () => {
+    const b = new Barrier(2);
+    const first = createTask(() => b.wait());
+    await sleep(0);
+    assert.equal(await b.wait(), 1); // passes; `first` has not resumed: draining
+    assert.equal(String(b), "<Barrier [draining, waiters:0/2]>");
+    const early = createTask(() => b.wait()); // arrives while draining
+    const late = createTask(() => b.wait());
+    assert.equal(await first, 0);
+    assert.deepEqual([await early, await late], [0, 1], "the blocked arrivals formed the next round");
+    assert.equal(String(b), "<Barrier [filling, waiters:0/2]>");
+    // abort() fails the blocked arrivals too.
+    const x = createTask(() => b.wait());
+    await sleep(0);
+    const y = b.wait();
+    const blocked = createTask(() => b.wait());
+    await sleep(0);
+    await y;
+    await b.abort();
+    assert.ok((await rejection(blocked)) instanceof BrokenBarrierError);
+    assert.equal(await x, 0, "a task that had passed keeps its index");
+    assert.equal(b.broken, true);
+    await b.reset();
+    assert.equal(String(b), "<Barrier [filling, waiters:0/2]>");
+  });
+});
+
+void test("Barrier: enter() resolves to an async-disposable position with the arrival index", BOUNDED, async () => {
+  await run(async () => {
+    const b = new Barrier(3);
+    const indexes: number[] = [];
+    const party = async (): Promise<void> => {
+      await using pos = await b.enter();
+      indexes.push(pos.index);
+    };
+    await Promise.all([createTask(party), createTask(party), createTask(party)]);
+    assert.deepEqual(indexes.sort(), [0, 1, 2]);
+    await b.abort();
+    await assert.rejects(b.enter(), BrokenBarrierError);
+  });
+});
+
+void test("Barrier: a waiter cancelled between the round's completion and its wake-up does not stall the drain", BOUNDED, async () => {
+  await run(async () => {
+    const b = new Barrier(3);
+    const a = createTask(() => b.wait());
+    const c = createTask(() => b.wait());
+    await sleep(0);
+    const passing = b.wait();
+    a.cancel(); // the round already passed; the wake-up is still scheduled
+    assert.equal(await passing, 2);
+    assert.ok((await rejection(a)) instanceof CancelledError);
+    assert.equal(await c, 1);
+    assert.equal(String(b), "<Barrier [filling, waiters:0/3]>");
+  });
+});

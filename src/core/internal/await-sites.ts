@@ -103,3 +103,11 @@ function userFrames(error: Error | undefined): string[] {
 export function awaitSite(task: object, depth = 8): string[] {
   return userFrames(sites.get(task)).slice(0, depth);
 }
+
+/**
+ * Where `task` last awaited something that was not an aiots wait (a foreign promise), when that
+ * await was recorded: a task whose cancel cannot be delivered is suspended there. Empty if unknown.
+ */
+export function foreignAwaitSite(task: object, depth = 8): string[] {
+  return userFrames(candidate.get(task)).slice(0, depth);
+}

@@ -19,15 +19,27 @@ export interface AwaitingTask {
   suspendOn(future: Cancellable): void;
   /** Called when a future the task was awaiting settles. */
   resumeFrom(future: Cancellable): void;
+  /**
+   * Called as the task resumes from a future that resolved: the `CancelledError` of a cancel that
+   * landed after the resolution (it is consumed), or `null`.
+   */
+  takeLateCancel(): Error | null;
   /** A short description for error messages. */
   describe(): string;
   done(): boolean;
 }
 
+/**
+ * Marks a future over a foreign promise that a cancel may leave pending when the cancel reached
+ * the task's own code driving that promise (see `foreign-futures.ts` and `Task.cancel`).
+ */
+export const kDeferrableCancel: unique symbol = Symbol("aiots.deferrableCancel");
+
 /** The part of a future that a task uses while awaiting it. */
 export interface Cancellable {
   cancel(msg?: string): boolean;
   done(): boolean;
+  readonly [kDeferrableCancel]?: boolean;
 }
 
 export const taskStorage = new AsyncLocalStorage<AwaitingTask>();
