@@ -82,6 +82,9 @@ import { createDatagramEndpoint, connectReadPipe, connectWritePipe } from "../ne
 /** Callbacks run before the loop lets libuv poll for I/O again (see the module note). */
 export const IO_BUDGET = 512;
 
+// Promise reactions a drain waits through for woken tasks to suspend before it uses the tick queue.
+const SPIN_LIMIT = 256;
+
 // Keeps Node's process alive while the loop runs, as a running asyncio loop keeps Python busy.
 const KEEP_ALIVE_MS = 2 ** 30;
 
@@ -122,6 +125,8 @@ export class EventLoop extends AbstractEventLoop {
   #budgetUsed = 0;
   // Callbacks of the current iteration not run yet (an iteration may span several drains).
   #iterationLeft = 0;
+  // Promise reactions waited through so far for woken tasks to suspend (see #drainSoon).
+  #spins = 0;
   #running = false;
   #stopping = false;
   #closed = false;
@@ -487,8 +492,21 @@ export class EventLoop extends AbstractEventLoop {
   // async calls (asyncio: one sleep(0) lets every other ready task run). A single task switching
   // with itself (the common hot loop) keeps the microtask path.
   readonly #drainSoon = (): void => {
-    if (taskActivity.running > 0) process.nextTick(this.#drainQuiet);
-    else this.#drain();
+    if (taskActivity.running > 0) {
+      // Usually the woken task reaches its suspension within a few promise reactions: check again
+      // after those (cheap). A task that does not (it awaits a foreign promise, or its chain is very
+      // deep) is waited for through the tick queue instead.
+      if (this.#spins < SPIN_LIMIT) {
+        this.#spins += 1;
+        void resolvedPromise.then(this.#drainSoon);
+      } else {
+        this.#spins = 0;
+        process.nextTick(this.#drainQuiet);
+      }
+      return;
+    }
+    this.#spins = 0;
+    this.#drain();
   };
 
   // The microtask queue is empty here: every task is suspended (see taskActivity).
