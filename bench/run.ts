@@ -2,13 +2,17 @@
  * `npm run bench`: runs every benchmark suite (or the ones named), each aiots case beside its
  * peers, saves `bench/results/<date>-<suite>.json` and regenerates BENCHMARKS.md with its charts.
  *
- *   npm run bench                      every suite, full mode
- *   npm run bench -- --quick           every suite, short (under 2 minutes in total)
+ *   npm run bench                      every suite, full mode: BENCHMARKS.md is then made from this one run
+ *   npm run bench -- --quick           every suite, short (under 2 minutes in total; saved as *-quick.json,
+ *                                      which never replaces a full result in the report)
  *   npm run bench -- tasks scaling     the named suites only
  *   npm run bench -- --reps 7          override every case's repetition count
  *   npm run bench -- --no-save         print only; write no result file and no report
  *   npm run bench -- --report          regenerate BENCHMARKS.md from the saved results, run nothing
  *   npm run bench -- --list            list the suites and their cases
+ *   npm run bench -- --max-wait 300    wait up to 300 s (default 180) before each suite for the 1-minute
+ *                                      load average to fall under 1.5; a suite started above it is marked
+ *                                      "measured under load (L)". --max-wait 0 checks without waiting.
  *
  * Run `bench/setup.sh` first on a fresh clone: it installs the peers and builds the C clients.
  */
@@ -20,6 +24,7 @@ import { buildCPrograms } from "./harness/build.ts";
 import { formatRatio } from "./harness/charts.ts";
 import { latestResults, repoRoot, saveResult, type SuiteResult } from "./harness/results.ts";
 import { writeReport } from "./harness/report.ts";
+import { loadMark } from "./harness/load.ts";
 import { killRunningPeers, runSuite, suiteProblems } from "./harness/runner.ts";
 
 interface Args {
@@ -28,16 +33,17 @@ interface Args {
   save: boolean;
   reportOnly: boolean;
   list: boolean;
+  maxWaitSeconds: number;
   suites: string[];
 }
 
 function usageError(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--reps N] [--no-save] [--report] [--list] [suite ...]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--reps N] [--max-wait S] [--no-save] [--report] [--list] [suite ...]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, save: true, reportOnly: false, list: false, suites: [] };
+  const args: Args = { quick: false, save: true, reportOnly: false, list: false, maxWaitSeconds: 180, suites: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") args.quick = true;
@@ -49,6 +55,10 @@ function parseArgs(argv: string[]): Args {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) usageError(`--reps needs a positive integer, got ${argv[i]}`);
       args.reps = n;
+    } else if (a === "--max-wait") {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n < 0) usageError(`--max-wait needs a number of seconds >= 0, got ${argv[i]}`);
+      args.maxWaitSeconds = n;
     } else if (a.startsWith("-")) usageError(`unknown option ${a}`);
     else args.suites.push(a);
   }
@@ -80,7 +90,8 @@ async function loadSuites(wanted: string[]): Promise<Suite[]> {
 }
 
 function printSummary(r: SuiteResult): void {
-  const out: string[] = [`\n== ${r.suite} (${r.mode}) ==`];
+  const mark = loadMark(r.load);
+  const out: string[] = [`\n== ${r.suite} (${r.mode})${mark ? ` (L) ==\n${mark}` : " =="}`];
   for (const c of r.cases) {
     if (Object.values(c.peers).every((p) => p.status === "skipped")) {
       out.push(`${c.name}  [skipped: full mode only]`);
@@ -125,10 +136,18 @@ async function main(): Promise<void> {
   }
   for (const message of buildCPrograms()) process.stderr.write(`bench: ${message}\n`);
   const started = Date.now();
+  const runId = new Date(started).toISOString();
   const durations: string[] = [];
+  const underLoad: string[] = [];
   for (const suite of suites) {
     const suiteStarted = Date.now();
-    const result = await runSuite(suite, { quick: args.quick, ...(args.reps !== undefined ? { repetitions: args.reps } : {}) });
+    const result = await runSuite(suite, {
+      quick: args.quick,
+      runId,
+      loadGate: { maxWaitSeconds: args.maxWaitSeconds },
+      ...(args.reps !== undefined ? { repetitions: args.reps } : {}),
+    });
+    if (result.load?.underLoad) underLoad.push(`${suite.name} (${result.load.atStart})`);
     durations.push(`${suite.name} ${((Date.now() - suiteStarted) / 1000).toFixed(0)} s`);
     printSummary(result);
     if (args.save) process.stderr.write(`bench: saved ${path.relative(repoRoot, saveResult(result))}\n`);
@@ -136,6 +155,9 @@ async function main(): Promise<void> {
   if (args.save) process.stderr.write(`bench: wrote ${writeReport(latestResults()).join(", ")}\n`);
   const seconds = (Date.now() - started) / 1000;
   process.stderr.write(`bench: ${suites.length} suite(s) in ${seconds.toFixed(0)} s, ${args.quick ? "quick" : "full"} mode (${durations.join(", ")})\n`);
+  if (underLoad.length > 0) {
+    process.stderr.write(`bench: measured under load (L), 1-minute load average >= 1.5 at the start: ${underLoad.join(", ")}\n`);
+  }
   if (args.quick && args.suites.length === 0 && seconds > 120) {
     process.stderr.write("bench: --quick is meant to stay under 2 minutes; shorten the slowest suites' quick repetitions or quickArgs\n");
   }

@@ -35,8 +35,8 @@ export interface PeerCommand {
 export interface BenchCase {
   /** Short name, e.g. "create+await 100k tasks (sleep(0) each)". */
   name: string;
-  /** Unit of `value`: "ms" for durations, "req/s" or "msg/s" for throughput. */
-  unit: "ms" | "req/s" | "msg/s" | "ops/s" | "MB";
+  /** Unit of `value`: "ms" for durations, "req/s" or "msg/s" for throughput, "bytes" for memory per item. */
+  unit: "ms" | "req/s" | "msg/s" | "ops/s" | "MB" | "bytes";
   /** true for durations, false for throughput. */
   lowerIsBetter: boolean;
   /** Peer names → commands. The aiots peer is named "aiots". */

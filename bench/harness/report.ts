@@ -9,6 +9,7 @@ import { type Bar, type BarGroup, type Series, formatRatio, ratioBarChart, scali
 import type { CaseResult, PeerResult, Sample, SuiteResult } from "./results.ts";
 import { repoRoot } from "./results.ts";
 import { costRatio, median } from "./stats.ts";
+import { loadMark } from "./load.ts";
 
 /** The generated report, at the repository root. */
 export const reportFile = path.join(repoRoot, "BENCHMARKS.md");
@@ -210,27 +211,111 @@ function anchorSection(results: SuiteResult[]): string[] {
   return [...lines, ""];
 }
 
+/** The peers of a case in the headline's four columns: aiots variants, asyncio's, uvloop's, raw Node. */
+export interface HeadlinePeers {
+  aiots: string[];
+  asyncio: string[];
+  uvloop: string[];
+  /** The raw Node reference: the case's baseline, or its first "raw ..." peer when the baseline is aiots, asyncio or uvloop. */
+  raw: string | undefined;
+}
+
+/** Sorts a case's peers into the headline's columns (Effection, p-queue and the like stay out). */
+export function headlinePeers(c: CaseResult): HeadlinePeers {
+  const names = Object.keys(c.peers);
+  // vmbench's baseline is uvloop: the raw Node column then takes its "raw ..." peer
+  const peerLibrary = /^(?:aiots|asyncio|uvloop)/.test(c.baseline);
+  const raw = peerLibrary ? names.find((n) => n.startsWith("raw")) : c.baseline;
+  return {
+    aiots: names.filter((n) => n.startsWith("aiots")),
+    asyncio: names.filter((n) => n.startsWith("asyncio")),
+    uvloop: names.filter((n) => n.startsWith("uvloop")),
+    raw,
+  };
+}
+
+const familyColour = { aiots: "#e15759", asyncio: "#4e79a7", uvloop: "#f28e2b" } as const;
+
+function headlineCases(results: SuiteResult[]): { suite: SuiteResult; c: CaseResult }[] {
+  return results.flatMap((r) => r.cases.filter((c) => !allSkipped(c)).map((c) => ({ suite: r, c })));
+}
+
+/** A peer's cost relative to the case's raw Node reference, or null. */
+function headlineRatio(c: CaseResult, name: string, raw: string | undefined): number | null {
+  const base = raw === undefined ? undefined : c.peers[raw]?.stats?.median;
+  const p = c.peers[name]?.stats;
+  if (base === undefined || !p) return null;
+  const ratio = costRatio(p.median, base, c.lowerIsBetter);
+  return Number.isFinite(ratio) ? ratio : null;
+}
+
 function headline(results: SuiteResult[]): string {
-  const groups: BarGroup[] = results.map((r) => ({
-    label: r.suite,
-    bars: r.cases
-      .filter((c) => !allSkipped(c))
-      .flatMap((c): Bar[] => {
-        // every aiots variant of the case ("aiots", "aiots streams", "aiots protocol", ...), against
-        // raw Node: the case's baseline, or its first "raw ..." peer when aiots itself is the baseline
-        const mine = Object.keys(c.peers).filter((name) => name.startsWith("aiots"));
-        const reference = c.baseline.startsWith("aiots") ? Object.keys(c.peers).find((n) => n.startsWith("raw")) : c.baseline;
-        if (mine.length === 0 || reference === undefined) return [{ peer: c.name, ratio: null, note: "no aiots or raw peer", colour: "#e15759" }];
-        const base = c.peers[reference]?.stats?.median;
-        return mine.map((name) => {
-          const p = c.peers[name]!;
-          const ratio = base !== undefined && p.stats ? costRatio(p.stats.median, base, c.lowerIsBetter) : Number.NaN;
-          const label = mine.length === 1 ? c.name : `${c.name}: ${name}`;
-          return { peer: label, ratio: Number.isFinite(ratio) ? ratio : null, note: p.status === "ok" ? "no baseline" : p.status, colour: "#e15759" };
-        });
+  const groups: BarGroup[] = headlineCases(results).map(({ suite, c }) => {
+    const h = headlinePeers(c);
+    const mark = suite.load?.underLoad ? " (L)" : "";
+    const label = `${suite.suite}${mark}: ${c.name}${h.raw !== undefined ? ` (vs ${h.raw})` : ""}`;
+    if (h.aiots.length === 0 || h.raw === undefined) return { label, bars: [{ peer: "aiots", ratio: null, note: "no aiots or raw peer", colour: familyColour.aiots }] };
+    const bars = (["aiots", "asyncio", "uvloop"] as const).flatMap((family) =>
+      h[family].map((name): Bar => {
+        const p = c.peers[name]!;
+        return { peer: name, ratio: headlineRatio(c, name, h.raw), note: p.status === "ok" ? "no baseline" : p.status, colour: familyColour[family] };
       }),
-  }));
-  return ratioBarChart("aiots: cost relative to the raw Node baseline, every case", "the baseline", groups, 520);
+    );
+    return { label, bars };
+  });
+  return ratioBarChart("aiots beside asyncio and uvloop: cost relative to raw Node, every suite", "raw Node", groups, 300);
+}
+
+function headlineValue(c: CaseResult, name: string | undefined): string {
+  if (name === undefined) return "—";
+  const p = c.peers[name];
+  if (!p?.stats) return p === undefined ? "—" : p.status;
+  return formatValue(p.stats.median, c.unit);
+}
+
+/** The headline table: each case's aiots, asyncio, uvloop and raw Node medians, and aiots's ratios. */
+function headlineTable(results: SuiteResult[]): string[] {
+  const lines = [
+    "| suite | case | unit | aiots | asyncio | uvloop | raw Node | aiots cost × raw Node | aiots cost × uvloop |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const { suite, c } of headlineCases(results)) {
+    const h = headlinePeers(c);
+    if (h.aiots.length === 0) continue;
+    const cell = (names: string[]): string => (names.length === 0 ? "—" : names.map((n) => (names.length > 1 ? `${headlineValue(c, n)} (${n})` : headlineValue(c, n))).join("<br>"));
+    const uv = h.uvloop[0];
+    const ratios = (ref: string | undefined): string =>
+      ref === undefined
+        ? "—"
+        : h.aiots
+            .map((n) => {
+              const base = c.peers[ref]?.stats?.median;
+              const mine = c.peers[n]?.stats?.median;
+              const r = base === undefined || mine === undefined ? Number.NaN : costRatio(mine, base, c.lowerIsBetter);
+              return Number.isFinite(r) ? `${formatRatio(r)}${h.aiots.length > 1 ? ` (${n})` : ""}` : "—";
+            })
+            .join("<br>");
+    const name = `${escapeCell(suite.suite)}${suite.load?.underLoad ? " (L)" : ""}`;
+    lines.push(
+      `| ${name} | ${escapeCell(c.name)} | ${c.unit} | ${escapeCell(cell(h.aiots))} | ${escapeCell(cell(h.asyncio))} | ${escapeCell(cell(h.uvloop))} | ${escapeCell(h.raw === undefined ? "—" : `${headlineValue(c, h.raw)} (${h.raw})`)} | ${escapeCell(ratios(h.raw))} | ${escapeCell(ratios(uv))} |`,
+    );
+  }
+  return lines;
+}
+
+/** Whether the results come from one `npm run bench` invocation, and which. */
+function provenance(results: SuiteResult[]): string {
+  const runs = [...new Set(results.map((r) => r.runId ?? `suite run ${r.startedAt}`))];
+  const loaded = results.filter((r) => r.load?.underLoad).map((r) => `${r.suite} (${r.load!.atStart})`);
+  const gate = results.every((r) => r.load !== undefined)
+    ? loaded.length === 0
+      ? "Every suite started with the 1-minute load average under 1.5 (the harness waits for it)."
+      : `Measured under load (L), the 1-minute load average still at or above 1.5 when the suite started: ${loaded.join(", ")}; read those suites' absolute figures with care (the ratios are measured side by side).`
+    : "Some suites predate the load gate (no load check recorded).";
+  const one = runs.length === 1 && results.every((r) => r.mode === "full")
+    ? `Every suite below comes from one full run (started ${runs[0]!.slice(0, 16).replace("T", " ")} UTC).`
+    : `The suites below come from ${runs.length} separate run${runs.length === 1 ? "" : "s"} (${[...new Set(results.map((r) => r.mode))].join(" and ")} mode): \`npm run bench\` regenerates them all from one.`;
+  return `${one} ${gate}`;
 }
 
 function versionsLine(r: SuiteResult): string {
@@ -273,19 +358,25 @@ export function renderReport(results: SuiteResult[]): { markdown: string; charts
       ...results.map((r) => {
         const reps = [...new Set(r.cases.filter((c) => !allSkipped(c)).map((c) => c.repetitions))].join(", ");
         const other = versionsLine(r) === common ? "" : ` (versions: ${versionsLine(r)})`;
-        return `| [${r.suite}](#${r.suite}) | ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, load ${r.machine.loadAverageAtStart[0] ?? "?"}${other} | ${r.mode} | ${reps} |`;
+        const mark = r.load?.underLoad ? ` **(L)**, after waiting ${r.load.waitedSeconds} s` : r.load && r.load.waitedSeconds > 0 ? ` (waited ${r.load.waitedSeconds} s for it)` : "";
+        return `| [${r.suite}](#${r.suite}) | ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, load ${r.load?.atStart ?? r.machine.loadAverageAtStart[0] ?? "?"}${mark}${other} | ${r.mode} | ${reps} |`;
       }),
+      "",
+      provenance(results),
       "",
       "## Headline",
       "",
-      "![aiots cost relative to the raw Node baseline](bench/charts/headline.svg)",
+      "![aiots beside asyncio and uvloop: cost relative to raw Node, every suite](bench/charts/headline.svg)",
+      "",
+      ...headlineTable(results),
       "",
     );
     charts.set("headline.svg", headline(results));
     md.push(...anchorSection(results));
   }
   for (const r of results) {
-    md.push(`## ${r.suite}`, "", r.description, "", `Run ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, ${r.mode} mode.`, "");
+    const mark = loadMark(r.load);
+    md.push(`## ${r.suite}`, "", r.description, "", `Run ${r.startedAt.slice(0, 16).replace("T", " ")} UTC, ${r.mode} mode${mark ? `, **${mark}**` : ""}.`, "");
     const shown = r.cases.filter((c) => !allSkipped(c));
     // one baseline for the suite goes in the title; several go beside each case
     const several = new Set(shown.map((c) => c.baseline)).size > 1;

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { LoadCheck } from "./load.ts";
 import type { Summary } from "./stats.ts";
 
 /** One run of one peer process. */
@@ -80,6 +81,13 @@ export interface SuiteResult {
   finishedAt: string;
   machine: MachineInfo;
   versions: Record<string, string>;
+  /**
+   * The `npm run bench` invocation this result belongs to (its start time, ISO): the report says
+   * whether every suite it shows comes from one run.
+   */
+  runId?: string;
+  /** What the quiet-machine gate saw before the suite (absent in results older than the gate). */
+  load?: LoadCheck;
   cases: CaseResult[];
 }
 
@@ -140,28 +148,49 @@ export function versions(): Record<string, string> {
   return out;
 }
 
-/** Writes `<date>-<suite>.json` (one per suite and day: a later run that day replaces it). */
+/**
+ * Writes `<date>-<suite>.json` for a full run, `<date>-<suite>-quick.json` for a --quick one (one
+ * per suite, mode and day: a later run that day replaces it), so a quick check never replaces the
+ * full figures the report is made from.
+ */
 export function saveResult(result: SuiteResult): string {
   mkdirSync(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${result.startedAt.slice(0, 10)}-${result.suite}.json`);
+  const suffix = result.mode === "quick" ? "-quick" : "";
+  const file = path.join(resultsDir, `${result.startedAt.slice(0, 10)}-${result.suite}${suffix}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
   return file;
 }
 
-/** The newest result of every suite found in bench/results, by suite name. */
-export function latestResults(): SuiteResult[] {
-  if (!existsSync(resultsDir)) return [];
-  const newest = new Map<string, SuiteResult>();
-  for (const name of readdirSync(resultsDir).filter((f) => f.endsWith(".json"))) {
-    let r: SuiteResult;
+/** Every result file in `dir` (half-written or foreign JSON files are skipped). */
+export function readResults(dir = resultsDir): SuiteResult[] {
+  if (!existsSync(dir)) return [];
+  const out: SuiteResult[] = [];
+  for (const name of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
     try {
-      r = JSON.parse(readFileSync(path.join(resultsDir, name), "utf8")) as SuiteResult;
+      const r = JSON.parse(readFileSync(path.join(dir, name), "utf8")) as SuiteResult;
+      if (typeof r.suite === "string" && Array.isArray(r.cases)) out.push(r);
     } catch {
-      continue; // a half-written or foreign file is not a result
+      // a half-written or foreign file is not a result
     }
-    if (typeof r.suite !== "string" || !Array.isArray(r.cases)) continue;
+  }
+  return out;
+}
+
+/**
+ * The result the report shows for every suite: the newest full-mode run of each, or its newest
+ * --quick run when it has never run in full. Sorted by suite name.
+ */
+export function pickLatest(results: SuiteResult[]): SuiteResult[] {
+  const newest = new Map<string, SuiteResult>();
+  const rank = (r: SuiteResult): string => `${r.mode === "full" ? 1 : 0}${r.startedAt}`;
+  for (const r of results) {
     const prev = newest.get(r.suite);
-    if (prev === undefined || prev.startedAt < r.startedAt) newest.set(r.suite, r);
+    if (prev === undefined || rank(prev) < rank(r)) newest.set(r.suite, r);
   }
   return [...newest.values()].sort((a, b) => a.suite.localeCompare(b.suite));
+}
+
+/** The newest result of every suite found in bench/results (full runs first; see pickLatest). */
+export function latestResults(): SuiteResult[] {
+  return pickLatest(readResults());
 }

@@ -14,6 +14,7 @@ import type { BenchCase, PeerCommand, Suite } from "../suite.ts";
 import type { CaseResult, PeerResult, Sample, SuiteResult } from "./results.ts";
 import { machineInfo, repoRoot, versions } from "./results.ts";
 import { costRatio, roundOrder, summarise } from "./stats.ts";
+import { type LoadGateOptions, loadMark, waitForQuiet } from "./load.ts";
 
 /** The wait4 wrapper built from bench/harness/rusage.c; peers run without it (no CPU figures) if absent. */
 export const rusageBinary = path.join(repoRoot, "bench", ".build", "harness", "rusage");
@@ -25,6 +26,10 @@ export interface RunOptions {
   repetitions?: number;
   /** Progress lines go here (stderr by default). */
   log?: (line: string) => void;
+  /** How `runSuite` waits for a quiet machine before the suite (see load.ts); false skips the check. */
+  loadGate?: LoadGateOptions | false;
+  /** The `npm run bench` invocation the suite belongs to, stored in its result. */
+  runId?: string;
 }
 
 // Process groups of the peers running right now (at most one at a time), so Ctrl-C ends them too.
@@ -268,7 +273,7 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<CaseRe
   return out;
 }
 
-const units = ["ms", "req/s", "msg/s", "ops/s", "MB"];
+const units = ["ms", "req/s", "msg/s", "ops/s", "MB", "bytes"];
 
 /** What is wrong with a suite's shape (empty when nothing), in words its author can act on. */
 export function suiteProblems(suite: Suite): string[] {
@@ -290,6 +295,8 @@ export function suiteProblems(suite: Suite): string[] {
 /** Runs every case of `suite` and returns the whole result, ready to save. */
 export async function runSuite(suite: Suite, options: RunOptions): Promise<SuiteResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const load = options.loadGate === false ? undefined : await waitForQuiet({ log, ...options.loadGate });
+  if (load?.underLoad) log(`[${suite.name}] ${loadMark(load)}`);
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
   const cases: CaseResult[] = [];
@@ -305,6 +312,8 @@ export async function runSuite(suite: Suite, options: RunOptions): Promise<Suite
     finishedAt: new Date().toISOString(),
     machine,
     versions: versions(),
+    ...(options.runId !== undefined ? { runId: options.runId } : {}),
+    ...(load !== undefined ? { load } : {}),
     cases,
   };
 }

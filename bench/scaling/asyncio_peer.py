@@ -1,7 +1,8 @@
 """Scaling peer, CPython asyncio or uvloop: the same work as aiots.ts.
 
-usage: asyncio_peer.py spawn|cancel N [uvloop]
-Prints the harness report line: total ms, peak RSS, and (cancel) the RSS growth.
+usage: asyncio_peer.py spawn|cancel|memory N [uvloop]
+Prints the harness report line: total ms, peak RSS, and (cancel) the RSS growth; for memory, the
+bytes tracemalloc sees allocated per task suspended on its own pending future.
 """
 import asyncio
 import gc
@@ -9,6 +10,7 @@ import json
 import resource
 import sys
 import time
+import tracemalloc
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "spawn"
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
@@ -60,10 +62,48 @@ async def main():
     return ms, rss_now() - before
 
 
+async def wait_on(future):
+    await future
+
+
+async def memory(n):
+    loop = asyncio.get_running_loop()
+    futures = [None] * n
+    tasks = [None] * n
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    t0 = time.perf_counter()
+    for i in range(n):
+        fut = loop.create_future()
+        futures[i] = fut
+        tasks[i] = asyncio.create_task(wait_on(fut))
+    await asyncio.sleep(0)  # every task starts and suspends on its future
+    ms = (time.perf_counter() - t0) * 1000
+    gc.collect()
+    per_task = (tracemalloc.get_traced_memory()[0] - before) / n
+    for fut in futures:
+        fut.set_result(None)
+    for t in tasks:
+        await t
+    return per_task, ms
+
+
+async def main_memory():
+    await memory((n + 9) // 10)  # untimed warm-up, as the Node peers do
+    return await memory(n)
+
+
 if use_uvloop:
     import uvloop
 
     uvloop.install()
+if mode == "memory":
+    tracemalloc.start()
+    per_task, ms = asyncio.run(main_memory())
+    tracemalloc.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"value": per_task, "rssBytes": peak, "extra": {"ms": ms, "tasks": n}}))
+    sys.exit(0)
 ms, growth = asyncio.run(main())
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"value": ms, "rssBytes": peak, "extra": {"rssGrowthBytes": growth}}))

@@ -1,7 +1,9 @@
 /**
  * Scaling peer, raw Node promises: the same work as aiots.ts without a library. `spawn N`: N async
  * functions that each yield once through setImmediate; `cancel N`: N timers raced against an
- * AbortSignal, aborted in batches of 10k. Prints the harness report line: total ms.
+ * AbortSignal, aborted in batches of 10k; `memory N`: N async functions each awaiting its own pending
+ * promise, reporting the heap growth per suspended function. Prints the harness report line: total
+ * ms (bytes per async function for memory).
  */
 import { report } from "../suite.ts";
 import { heapAfterGc, scalingArgs } from "./common.ts";
@@ -45,6 +47,36 @@ async function cancel(n: number): Promise<void> {
       }
     }
   }
+}
+
+async function waitOn(promise: Promise<void>): Promise<void> {
+  await promise;
+}
+
+/** Heap bytes per async function suspended on a pending promise (its frame, its promise, the awaited promise and its resolver). */
+async function memory(n: number): Promise<{ perTask: number; ms: number }> {
+  const resolvers = new Array<() => void>(n).fill(undefined as never);
+  const running = new Array<Promise<void>>(n).fill(undefined as never);
+  const before = heapAfterGc();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    resolvers[i] = resolve;
+    running[i] = waitOn(promise);
+  }
+  await tick();
+  const ms = performance.now() - t0;
+  const perTask = (heapAfterGc() - before) / n;
+  for (const resolve of resolvers) resolve();
+  for (const p of running) await p;
+  return { perTask, ms };
+}
+
+if (mode === "memory") {
+  await memory(Math.ceil(n / 10)); // untimed warm-up, as the aiots peer does
+  const { perTask, ms } = await memory(n);
+  report(perTask, { ms, tasks: n });
+  process.exit(0);
 }
 
 const work = mode === "cancel" ? cancel : spawn;

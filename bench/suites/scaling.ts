@@ -64,6 +64,32 @@ function scalingCase(mode: "spawn" | "cancel", n: number): BenchCase {
   };
 }
 
+/** Heap per suspended task: ANCHORS.md's "memory per suspended task" row (bytes per task). */
+function memoryCase(): BenchCase {
+  const n = "200000";
+  return {
+    name: "memory per suspended task (200k tasks, each awaiting its own pending future)",
+    unit: "bytes",
+    lowerIsBetter: true,
+    peers: {
+      // no anchor: ANCHORS.md's 448 B floor keeps no resolver; this peer keeps one per promise, as a future must be settleable
+      "raw Node (async function)": { command: [node, "--expose-gc", `${dir}/promises.ts`, "memory", n] },
+      aiots: { command: [node, "--expose-gc", `${dir}/aiots.ts`, "memory", n] },
+      asyncio: { command: [python, `${dir}/asyncio_peer.py`, "memory", n], requires: "Debian's python3 (/usr/bin/python3)", anchor: 814 },
+      uvloop: {
+        command: [python, `${dir}/asyncio_peer.py`, "memory", n, "uvloop"],
+        requires: "apt-get install python3-uvloop (bench/setup.sh)",
+      },
+    },
+    baseline: "raw Node (async function)",
+    target: "aiots <= 800 B per task, below asyncio",
+    // allocation is load-independent: one sample per round is as good as five
+    repetitions: { full: 3, quick: 1 },
+    warmup: false, // each peer warms up in-process (a 10% run first)
+    quickArgs: ["50000"],
+  };
+}
+
 function connectionsCase(conns: number): BenchCase {
   const peer = (kind: string, requires?: string): PeerCommand => ({
     command: [node, `${dir}/conns.ts`, kind, String(conns), "2"],
@@ -97,7 +123,9 @@ export const suite: Suite = {
     "How cost grows with size. Tasks: the cost per task from 1k to 1M tasks alive at once (a flat line means " +
     "linear cost), and a leak check, the heap growth after up to a million tasks are created, started and " +
     "cancelled (10k at a time; raw Node yields with setImmediate and cancels through AbortSignal; asyncio and " +
-    "uvloop run the same Python script; Effection 4 joins up to 10k tasks, beyond which one sample takes minutes). Connections: echo round trips per second with 10, 100 and 1,000 " +
+    "uvloop run the same Python script; Effection 4 joins up to 10k tasks, beyond which one sample takes minutes). Memory: heap bytes per task suspended on its own pending future, " +
+    "200k at once (Node: heapUsed after a forced GC, --expose-gc; CPython: tracemalloc; the raw Node peer is a plain " +
+    "async function awaiting a pending promise, the floor). Connections: echo round trips per second with 10, 100 and 1,000 " +
     "concurrent connections, each server (aiots streams and asyncio/uvloop streams awaiting drain() after every " +
     "write, raw node:net piping each socket into itself) in its own process, driven by a C epoll client; the " +
     "notes give both sides' CPU seconds, so a client-bound figure is visible. The 1M-task and the 10- and " +
@@ -105,6 +133,7 @@ export const suite: Suite = {
   cases: [
     ...sizes.map((n) => scalingCase("spawn", n)),
     ...[10_000, 100_000, 1_000_000].map((n) => scalingCase("cancel", n)),
+    memoryCase(),
     ...[10, 100, 1000].map(connectionsCase),
   ],
 };

@@ -32,7 +32,9 @@ export { abortable } from "./foreign-futures.ts";
 export { kAwaiters, kWaitingOn, registeredAwaitedBy, registeredWaitsOn } from "./internal/awaited-by.ts";
 export {
   type AwaitingTask,
+  type Cancellable,
   currentAwaitingTask,
+  makeInternalError,
   getRunningLoopOrNull,
   outsideTasks,
   setCaptureStacks,

@@ -81,6 +81,19 @@ function reportNeverRetrieved(record: FailureRecord, task: Task<unknown>): void 
 
 const kRevived: unique symbol = Symbol("aiots.revivedTask");
 
+const STARTED = 1;
+const MUST_CANCEL = 2;
+const CANCEL_IN_FLIGHT = 4;
+
+/** The fields of a task that most tasks never set, allocated on first use (see Task). */
+class TaskRare {
+  cancelMessage: string | undefined = undefined;
+  alsoWaitingOn: Set<Cancellable> | null = null;
+  abort: AbortController | null = null;
+  failure: FailureRecord | null = null;
+  creationStack: string | undefined = undefined;
+}
+
 /** Options of the `Task` constructor. Use `createTask` or `loop.createTask` rather than `new Task`. */
 export interface TaskConstructorOptions extends TaskOptions {
   loop?: AbstractEventLoop;
@@ -104,34 +117,84 @@ export interface TaskConstructorOptions extends TaskOptions {
  * ```
  */
 export class Task<T = unknown> extends Future<T> implements Runnable {
-  readonly loopRef: AbstractEventLoop;
+  // Memory: every field below is 8 bytes in every task, and a program may hold 100,000s of them
+  // suspended. So the three flags share one number and the fields most tasks never set live in a
+  // TaskRare made on first use; private accessors keep the code reading them as plain fields.
   #fn: (() => PromiseLike<T> | T) | null;
   // The name, or the task number until a name is asked for (formatting it costs an allocation).
   #name: string | number;
-  #started = false;
-  // A cancel that could not be delivered yet: it waits for the next aiots await (or the return).
-  #mustCancel = false;
+  // STARTED | MUST_CANCEL (a cancel not delivered yet: it waits for the next aiots await, or the
+  // return) | CANCEL_IN_FLIGHT (a CancelledError was delivered to an await and the task has not
+  // awaited anything since: a further cancel() is only counted, as asyncio's consumes
+  // `_must_cancel` with that delivery).
+  #flags = 0;
   #cancelRequests = 0;
-  #cancelMessage: string | undefined = undefined;
-  // A CancelledError was delivered to an await and the task has not awaited anything since: a
-  // further cancel() is only counted, as asyncio's consumes `_must_cancel` with that delivery.
-  #cancelInFlight = false;
-  // The futures this task is suspended on now. Invariant: each is pending.
+  // The futures this task is suspended on now (the first; more in rare.alsoWaitingOn). Invariant: each is pending.
   #waitingOn: Cancellable | null = null;
-  #alsoWaitingOn: Set<Cancellable> | null = null;
-  #abort: AbortController | null = null;
-  #failure: FailureRecord | null = null;
+  #rare: TaskRare | null = null;
   // Links of the loop's pending list (see PendingList). Invariant: set exactly while pending.
   #prevPending: Task<unknown> | null = null;
   #nextPending: Task<unknown> | null = null;
   // The taskActivity epoch in which this task counted itself as running (0: suspended or done).
   #activeEpoch = 0;
-  readonly #creationStack: string | undefined;
+
+  get #started(): boolean {
+    return (this.#flags & STARTED) !== 0;
+  }
+  set #started(on: boolean) {
+    this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED;
+  }
+  get #mustCancel(): boolean {
+    return (this.#flags & MUST_CANCEL) !== 0;
+  }
+  set #mustCancel(on: boolean) {
+    this.#flags = on ? this.#flags | MUST_CANCEL : this.#flags & ~MUST_CANCEL;
+  }
+  get #cancelInFlight(): boolean {
+    return (this.#flags & CANCEL_IN_FLIGHT) !== 0;
+  }
+  set #cancelInFlight(on: boolean) {
+    this.#flags = on ? this.#flags | CANCEL_IN_FLIGHT : this.#flags & ~CANCEL_IN_FLIGHT;
+  }
+  get #cancelMessage(): string | undefined {
+    return this.#rare?.cancelMessage;
+  }
+  set #cancelMessage(message: string | undefined) {
+    if (message !== undefined || this.#rare !== null) (this.#rare ??= new TaskRare()).cancelMessage = message;
+  }
+  get #alsoWaitingOn(): Set<Cancellable> | null {
+    return this.#rare?.alsoWaitingOn ?? null;
+  }
+  set #alsoWaitingOn(set: Set<Cancellable> | null) {
+    if (set !== null || this.#rare !== null) (this.#rare ??= new TaskRare()).alsoWaitingOn = set;
+  }
+  get #abort(): AbortController | null {
+    return this.#rare?.abort ?? null;
+  }
+  set #abort(controller: AbortController | null) {
+    if (controller !== null || this.#rare !== null) (this.#rare ??= new TaskRare()).abort = controller;
+  }
+  get #failure(): FailureRecord | null {
+    return this.#rare?.failure ?? null;
+  }
+  set #failure(record: FailureRecord | null) {
+    if (record !== null || this.#rare !== null) (this.#rare ??= new TaskRare()).failure = record;
+  }
+  get #creationStack(): string | undefined {
+    return this.#rare?.creationStack;
+  }
+  set #creationStack(stack: string | undefined) {
+    if (stack !== undefined || this.#rare !== null) (this.#rare ??= new TaskRare()).creationStack = stack;
+  }
+
+  /** The loop the task runs on (the future's loop; for the futures it awaits). */
+  get loopRef(): AbstractEventLoop {
+    return this.getLoop();
+  }
 
   constructor(fn: () => PromiseLike<T> | T, options: TaskConstructorOptions = {}) {
     const loop = options.loop ?? getRunningLoop();
     super(loop);
-    this.loopRef = loop;
     if (options.name !== undefined && typeof options.name !== "string") {
       throw new TypeError(`Task name must be a string, got ${typeof options.name}`);
     }

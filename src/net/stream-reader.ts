@@ -3,18 +3,26 @@
  *
  * How it works: the protocol feeds chunks (`feedData`) into a list of Buffers, never copying on the
  * way in; reads take from the front (a zero-copy `subarray` when one chunk suffices) and searches
- * merge the chunks into one Buffer first. A read that needs more data waits on one aiots Future (so
- * cancellation and `timeout()` interrupt it, losing nothing: data stays buffered). Backpressure: when
+ * merge the chunks into one Buffer first. A read that needs more data waits on a `ReadWait`: a
+ * native promise registered with the reading task, as `sleep()` registers its wait, so cancellation
+ * and `timeout()` interrupt it, losing nothing (data stays buffered). `read(n)` is completed by the
+ * data's arrival itself (the wait resolves with the bytes), so a read that waits costs one promise
+ * and no async frame; awaiting a native promise also skips the thenable protocol that awaiting an
+ * aiots Future goes through. That is most of what a streams echo allocates per message. Backpressure: when
  * more than `2 * limit` bytes are buffered the transport is paused; it resumes once a read brings
  * the buffer to `limit` or below, or when a reader must wait.
  * @module
  */
 import {
+  CancelledError,
   IncompleteReadError,
   LimitOverrunError,
+  currentAwaitingTask,
   getRunningLoop,
+  makeInternalError,
   type AbstractEventLoop,
-  type Future,
+  type AwaitingTask,
+  type Cancellable,
   inspectSymbol,
   shortRepr,
 } from "../core/index.ts";
@@ -24,6 +32,59 @@ export const DEFAULT_LIMIT = 64 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = Buffer.from("\n");
+
+function noop(): void {}
+
+/**
+ * The wait of a read that needs more data: resolves with the bytes for `read(n)` (or `undefined`:
+ * "data or EOF arrived, look again"), rejects with the connection's error or, when the task is
+ * cancelled, with `CancelledError`. Registered with the awaiting task (`suspendOn`) when made.
+ */
+class ReadWait implements Cancellable {
+  readonly promise: Promise<Buffer | undefined>;
+  readonly #task: AwaitingTask | undefined;
+  readonly #resolve: (value: Buffer | undefined) => void;
+  readonly #reject: (reason: unknown) => void;
+  #done = false;
+
+  constructor(task: AwaitingTask | undefined) {
+    const { promise, resolve, reject } = Promise.withResolvers<Buffer | undefined>();
+    this.promise = promise;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#task = task;
+  }
+
+  done(): boolean {
+    return this.#done;
+  }
+
+  settle(value: Buffer | undefined): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#task?.resumeFrom(this);
+    this.#resolve(value);
+  }
+
+  fail(error: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#task?.resumeFrom(this);
+    this.#reject(error);
+  }
+
+  cancel(msg?: string): boolean {
+    if (this.#done) return false;
+    // a wait cancelled before its read was awaited must not crash the process
+    this.promise.catch(noop);
+    this.fail(makeInternalError(() => new CancelledError(msg)));
+    return true;
+  }
+
+  toString(): string {
+    return `<StreamReader read ${this.#done ? "done" : "pending"}>`;
+  }
+}
 
 /** The part of a transport the reader uses for flow control. */
 export interface ReadFlowControl {
@@ -68,8 +129,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #length = 0;
   #eof = false;
   #exception: Error | null = null;
-  // The single pending read's wait (asyncio allows one reader at a time).
-  #waiter: Future<void> | null = null;
+  // The single pending read's wait (asyncio allows one reader at a time), and for read(n) the n
+  // its arrival completes it with (0: the wait only says that data or EOF arrived).
+  #waiter: ReadWait | null = null;
+  #wanted = 0;
   #transport: ReadFlowControl | null = null;
   // True while this reader has paused the transport.
   #paused = false;
@@ -102,7 +165,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
     const waiter = this.#waiter;
     if (waiter !== null) {
       this.#waiter = null;
-      if (!waiter.done()) waiter.setException(exc);
+      waiter.fail(exc);
     }
   }
 
@@ -119,10 +182,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   #wakeup(): void {
     const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      if (!waiter.done()) waiter.setResult(undefined);
-    }
+    if (waiter === null) return;
+    this.#waiter = null;
+    if (waiter.done()) return; // cancelled: what arrived stays buffered for the next read
+    // read(n): hand over what is there now (nothing only at EOF)
+    waiter.settle(this.#wanted > 0 ? this.#take(Math.min(this.#wanted, this.#length)) : undefined);
   }
 
   /** Marks the end of the stream: reads return what is left, then empty Buffers. */
@@ -163,10 +227,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
-  // The future a read awaits until data or EOF arrives. Returned rather than awaited here: one
-  // async frame less per wait. A wait that was cancelled leaves a done future behind, which no
-  // longer counts as a pending reader.
-  #waitForData(what: string): Future<void> {
+  // The promise a read awaits until data or EOF arrives, completed with up to `wanted` bytes when
+  // `wanted` > 0. Returned rather than awaited here: one async frame less per wait. A wait that was
+  // cancelled leaves a done wait behind, which no longer counts as a pending reader.
+  #waitForData(what: string, wanted = 0): Promise<Buffer | undefined> {
     if (this.#waiter !== null && !this.#waiter.done()) {
       throw new Error(`${what}() called while another task is already waiting for incoming data on this reader`);
     }
@@ -174,10 +238,18 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
-    this.#loop ??= getRunningLoop();
-    const waiter = this.#loop.createFuture<void>();
+    // reads wait on a running loop (getRunningLoop throws outside one), the reader's own
+    const loop = getRunningLoop();
+    if (this.#loop !== null && loop !== this.#loop) throw new Error(`${what}(): this StreamReader belongs to a different event loop than the one running`);
+    this.#loop = loop;
+    const task = currentAwaitingTask();
+    const waiter = new ReadWait(task);
+    // Suspend first: a cancel due now settles the wait at once (as sleep() does).
+    task?.suspendOn(waiter);
+    if (waiter.done()) return waiter.promise;
     this.#waiter = waiter;
-    return waiter;
+    this.#wanted = wanted;
+    return waiter.promise;
   }
 
   // Merges the buffered chunks into one and returns it.
@@ -228,15 +300,23 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws the connection's error (see `exception()`).
    * @throws {CancelledError} when the task is cancelled while waiting (no data is lost).
    */
-  async read(n = -1): Promise<Buffer> {
-    if (this.#exception !== null) throw this.#exception;
-    if (n === 0) return EMPTY;
-    if (n < 0) {
-      while (!this.#eof) await this.#waitForData("read");
-      return this.#take(this.#length);
+  read(n = -1): Promise<Buffer> {
+    // not an async function: a read that waits returns the wait's own promise (see #waitForData)
+    try {
+      if (this.#exception !== null) throw this.#exception;
+      if (n === 0) return Promise.resolve(EMPTY);
+      if (n < 0) return this.#readAll();
+      if (this.#length > 0 || this.#eof) return Promise.resolve(this.#take(Math.min(n, this.#length)));
+      return this.#waitForData("read", n) as Promise<Buffer>; // wanted > 0: resolves with a Buffer
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function would reject
+      return Promise.reject(error);
     }
-    if (this.#length === 0 && !this.#eof) await this.#waitForData("read");
-    return this.#take(Math.min(n, this.#length));
+  }
+
+  async #readAll(): Promise<Buffer> {
+    while (!this.#eof) await this.#waitForData("read");
+    return this.#take(this.#length);
   }
 
   /**

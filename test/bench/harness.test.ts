@@ -9,7 +9,8 @@ import type { BenchCase } from "../../bench/suite.ts";
 import { logTicks, ratioBarChart, scalingLineChart } from "../../bench/harness/charts.ts";
 import { processCpuSeconds, runMeasured } from "../../bench/harness/measure.ts";
 import { clientBound, renderReport } from "../../bench/harness/report.ts";
-import type { PeerResult, Sample, SuiteResult } from "../../bench/harness/results.ts";
+import { loadMark, waitForQuiet } from "../../bench/harness/load.ts";
+import { pickLatest, type PeerResult, type Sample, type SuiteResult } from "../../bench/harness/results.ts";
 import { absentPrerequisite, parseReport, runCase, suiteProblems } from "../../bench/harness/runner.ts";
 import { costRatio, median, roundOrder, summarise } from "../../bench/harness/stats.ts";
 
@@ -76,7 +77,7 @@ void describe("peer processes", () => {
       cases: [{ name: "c", unit: "seconds", lowerIsBetter: true, baseline: "raw", peers: { aiots: { command: [] } } }],
     } as unknown as Parameters<typeof suiteProblems>[0];
     const problems = suiteProblems(bad).join("\n");
-    assert.match(problems, /unit must be one of ms, req\/s, msg\/s, ops\/s, MB, got "seconds"/);
+    assert.match(problems, /unit must be one of ms, req\/s, msg\/s, ops\/s, MB, bytes, got "seconds"/);
     assert.match(problems, /baseline "raw" is not one of its peers \(aiots\)/);
     assert.match(problems, /peer "aiots" needs command/);
   });
@@ -283,9 +284,42 @@ void describe("report", () => {
       cases: [{ name: "spawn", unit: "ms", lowerIsBetter: true, baseline: "aiots", repetitions: 1, peers: { aiots: ok(100), "aiots, debug on": ok(200), "raw Node": ok(50) } }],
     };
     const headline = renderReport([debug]).charts.get("headline.svg")!;
-    assert.match(headline, /spawn: aiots</);
+    assert.match(headline, /debug: spawn \(vs raw Node\)</);
+    assert.match(headline, />aiots</);
     assert.match(headline, />2\.00×</);
     assert.match(headline, />4\.00×</);
+  });
+
+  void it("the headline puts aiots beside asyncio and uvloop against raw Node, chart and table", () => {
+    const { markdown, charts } = renderReport([result]);
+    const headline = charts.get("headline.svg")!;
+    assert.match(headline, /demo: echo 1 KiB \(vs raw\)</);
+    assert.match(headline, />1\.25×</); // aiots: 100k / 80k
+    assert.match(headline, />3\.33×</); // asyncio: 100k / 30k
+    assert.match(headline, />missing</); // uvloop
+    assert.match(markdown, /\| demo \| echo 1 KiB \| req\/s \| 80\.0k \| 30\.0k \| missing \| 100\.0k \(raw\) \| 1\.25× \| — \|/);
+  });
+
+  void it("marks a suite measured under load (L) and says whether all suites come from one run", () => {
+    const load = { threshold: 1.5, before: 3, atStart: 2.4, waitedSeconds: 180, underLoad: true };
+    const loaded: SuiteResult = { ...result, mode: "full", runId: "2026-12-02T01:00:00.000Z", load };
+    const other: SuiteResult = { ...loaded, suite: "other", load: { ...load, atStart: 0.7, waitedSeconds: 20, underLoad: false } };
+    const md = renderReport([loaded, other]).markdown;
+    assert.match(md, /Every suite below comes from one full run \(started 2026-12-02 01:00 UTC\)/);
+    assert.match(md, /Measured under load \(L\)[^\n]*: demo \(2\.4\)/);
+    assert.match(md, /\| \[demo\]\(#demo\) \| [^|]*load 2\.4 \*\*\(L\)\*\*, after waiting 180 s/);
+    assert.match(md, /\*\*measured under load \(L\): 1-minute load average 2\.4 >= 1\.5 after waiting 180 s\*\*/);
+    assert.match(md, /load 0\.7 \(waited 20 s for it\)/);
+    const mixed = renderReport([loaded, { ...other, runId: "2026-12-01T00:00:00.000Z" }]).markdown;
+    assert.match(mixed, /come from 2 separate runs/);
+  });
+
+  void it("the report prefers a suite's newest full run over a later --quick one", () => {
+    const full: SuiteResult = { ...result, mode: "full", startedAt: "2026-12-01T00:00:00.000Z" };
+    const quick: SuiteResult = { ...result, mode: "quick", startedAt: "2026-12-02T00:00:00.000Z" };
+    const newer: SuiteResult = { ...full, startedAt: "2026-12-01T05:00:00.000Z" };
+    assert.deepEqual(pickLatest([quick, full, newer]), [newer]);
+    assert.deepEqual(pickLatest([quick]), [quick]);
   });
 
   void it("reports no results as such", () => {
@@ -308,6 +342,43 @@ void describe("charts", () => {
 
   void it("a line chart without points says so", () => {
     assert.match(scalingLineChart("t", "x", "y", [{ peer: "p", points: [] }]), /no data/);
+  });
+});
+
+void describe("load gate", () => {
+  const fake = (readings: number[]): { read: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } => {
+    const slept: number[] = [];
+    let i = 0;
+    return { read: () => readings[Math.min(i++, readings.length - 1)]!, sleep: async (ms) => void slept.push(ms), slept };
+  };
+
+  void it("starts at once on a quiet machine", async () => {
+    const f = fake([0.4]);
+    const load = await waitForQuiet({ read: f.read, sleep: f.sleep });
+    assert.deepEqual(load, { threshold: 1.5, before: 0.4, atStart: 0.4, waitedSeconds: 0, underLoad: false });
+    assert.deepEqual(f.slept, []);
+    assert.equal(loadMark(load), "");
+  });
+
+  void it("waits for the load average to fall under the threshold", async () => {
+    const f = fake([2.5, 2, 1.6, 1.2]);
+    const lines: string[] = [];
+    const load = await waitForQuiet({ read: f.read, sleep: f.sleep, pollSeconds: 5, log: (l) => lines.push(l) });
+    assert.deepEqual(load, { threshold: 1.5, before: 2.5, atStart: 1.2, waitedSeconds: 15, underLoad: false });
+    assert.deepEqual(f.slept, [5000, 5000, 5000]);
+    assert.match(lines[0] ?? "", /load average 2\.5 >= 1\.5: waiting up to 180 s/);
+  });
+
+  void it("gives up after the bounded wait and marks the suite (L)", async () => {
+    const f = fake([3]);
+    const load = await waitForQuiet({ read: f.read, sleep: f.sleep, maxWaitSeconds: 12, pollSeconds: 5 });
+    assert.deepEqual(f.slept, [5000, 5000, 2000]);
+    assert.equal(load.underLoad, true);
+    assert.equal(load.waitedSeconds, 12);
+    assert.match(loadMark(load), /^measured under load \(L\): 1-minute load average 3 >= 1\.5 after waiting 12 s$/);
+    const noWait = await waitForQuiet({ read: () => 2, sleep: f.sleep, maxWaitSeconds: 0 });
+    assert.equal(noWait.underLoad, true);
+    assert.equal(noWait.waitedSeconds, 0);
   });
 });
 

@@ -29,7 +29,8 @@ void test("the tour runs the six demos in order, explains each, and shuts down c
     ["[1]", "[5]", "[3]", "[2]", "[4]", "[6]"],
   );
   assert.ok(lines.includes("    fast (every 0.2 s) cancelled at its await sleep(0.2)"));
-  assert.ok(lines.some((l) => /^ {4}aiots: 20,000 tasks, each awaiting sleep\(0\), in \d+ ms$/.test(l)));
+  assert.ok(lines.some((l) => /^ {4}100,000 task switches \(one task awaiting sleep\(0\)\): \d+ ms, \d+\.\d\d µs per switch$/.test(l)));
+  assert.ok(lines.some((l) => /^ {4}spawning 10,000 tasks, each awaiting sleep\(0\), warmed up and alternated: \d+ ms/.test(l)));
   assert.ok(lines.some((l) => /^ {4}serving on http:\/\/127\.0\.0\.1:\d+\/ \(JSON\) and ws:\/\/127\.0\.0\.1:\d+\/feed/.test(l)));
   assert.ok(lines.includes("    10 responses, in request order: 1 2 3 4 5 6 7 8 9 10"));
   assert.ok(lines.includes('[4] received {"seq":1,"symbol":"AIO","price":101.68}'));
@@ -46,14 +47,16 @@ void test("each demo is also a runnable example", async () => {
     runExample("http-gather"),
     runExample("ws-client", "--quick"),
     runExample("ws-events", "--quick"),
-    runExample("fast-loop"),
+    runExample("fast-loop", "--quick"),
   ]);
   assert.equal(tasks.filter((l) => l.includes("cancelled at its await")).length, 2);
   assert.ok(tasks.indexOf("    fast (every 0.2 s) #2") < tasks.indexOf("    slow (every 0.5 s) #2"));
   assert.equal(gatherLines[0], "    10 responses, in request order: 1 2 3 4 5 6 7 8 9 10");
   assert.ok(client.length >= 2 && client.every((l) => l.startsWith('    received {"seq":')), client.join("\n"));
   assert.deepEqual(events.map((l) => l.split(":")[0]), ["    event #1", "    event #2", "    event #3"]);
-  assert.match(fast[1]!, /raw promises \+ setImmediate, same work: \d+ ms \(aiots\/raw = \d+\.\d\dx\)/);
+  assert.match(fast[0]!, /^ {4}100,000 task switches \(one task awaiting sleep\(0\)\): \d+ ms, \d+\.\d\d µs per switch$/);
+  assert.match(fast[1]!, /one setImmediate per switch instead: \d+\.\d\d µs per switch \(the aiots loop is \d+\.\dx faster\)/);
+  assert.ok(fast.some((l) => /raw promises \+ setImmediate, same work: \d+ ms \(aiots\/raw = \d+\.\d\dx/.test(l)), fast.join("\n"));
 });
 
 void test("examples/server.ts serves until SIGTERM, then exits cleanly", async () => {
