@@ -327,7 +327,12 @@ export class StreamWriter implements AsyncDisposable {
     const exc = this.#reader?.exception() ?? null;
     if (exc !== null) throw exc;
     const gone = peerGoneError(this.#transport);
-    if (gone !== null) throw connectionLostError(gone);
+    if (gone !== null) {
+      // As asyncio's drain(): yield once so that the connectionLost the failed write scheduled runs
+      // first and the reader fails with the same error, whether or not the peer's EOF came before.
+      await sleep(0);
+      throw connectionLostError(gone);
+    }
     // Let connectionLost run first, so a closed connection is reported here rather than later.
     if (this.#transport.isClosing()) await sleep(0);
     await this.#protocol.drainHelper();
