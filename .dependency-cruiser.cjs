@@ -15,6 +15,7 @@ const layers = {
   loop: ["core", "net", "proc"],
   dev: ["core", "loop"],
   http: ["core", "net", "ws"],
+  redis: ["core", "sync", "ws"],
   cli: ["core", "dev"],
 };
 

@@ -4,6 +4,6 @@
  */
 export { connect, type ConnectOptions } from "./ws/client.ts";
 export { WebSocket, type Message, type ConnectionOptions } from "./ws/connection.ts";
-export { Channels } from "./ws/channels.ts";
+export { Channels, type ChannelsBackend } from "./ws/channels.ts";
 export { ConnectionClosed, ConnectionClosedOK, ConnectionClosedError, InvalidStatus } from "./ws/errors.ts";
 export type { WebSocketHandler, WebSocketRouteOptions } from "./http/websocket-routes.ts";

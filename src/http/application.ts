@@ -8,13 +8,14 @@
  */
 import { createServer } from "node:http";
 import { getRunningLoop, CancelledError, waitFuture, inspectSymbol, isThenable, outsideTasks } from "../core/index.ts";
-import { Channels } from "../ws/index.ts";
+import { Channels, type ChannelsBackend } from "../ws/index.ts";
 import type { WebSocketHandler, WebSocketRouteOptions } from "./websocket-routes.ts";
 import { HttpError } from "./errors.ts";
 import type { Request } from "./request.ts";
 import { Response, text } from "./responses.ts";
 import { Router } from "./router.ts";
 import { HttpServer, type ServeOptions } from "./server.ts";
+import { serveWorkers, type WorkerOptions } from "./workers.ts";
 
 /** A request handler: returns a `Response` (a string becomes a `text()` response). */
 export type Handler = (request: Request) => PromiseLike<Response | string> | Response | string;
@@ -23,7 +24,9 @@ export type Handler = (request: Request) => PromiseLike<Response | string> | Res
 export type Middleware = (request: Request, handler: (request: Request) => Promise<Response>) => PromiseLike<Response> | Response;
 
 /** Options of `new Application(...)`; seconds for times. */
-export interface ApplicationOptions {
+export interface ApplicationOptions<C extends ChannelsBackend = Channels> {
+  /** Where `app.channels` keeps its groups (default: in memory; `redisChannels()` spans processes). */
+  channels?: C;
   /** Largest request body in bytes; bigger ones get 413 (default 1 MiB, aiohttp's `client_max_size`). */
   maxBodySize?: number;
   /** Seconds a client has to send the request headers (slowloris defence; default 10): 408 after. */
@@ -58,19 +61,20 @@ export interface WebSocketRoute {
  * });
  * ```
  */
-export class Application {
+export class Application<C extends ChannelsBackend = Channels> {
   /** Named groups of WebSocket connections for fan-out. */
-  readonly channels: Channels = new Channels();
+  readonly channels: C;
   /** @internal */
   readonly router: Router<Handler> = new Router();
   /** @internal */
   readonly wsRouter: Router<WebSocketRoute> = new Router();
   readonly #middleware: Middleware[] = [];
   /** The options in force (defaults filled in). */
-  readonly options: Required<ApplicationOptions>;
+  readonly options: Required<Omit<ApplicationOptions, "channels">>;
 
   /** @throws {RangeError} for a non-positive size or time. */
-  constructor(options: ApplicationOptions = {}) {
+  constructor(options: ApplicationOptions<C> = {}) {
+    this.channels = options.channels ?? (new Channels() as ChannelsBackend as C);
     this.options = {
       maxBodySize: options.maxBodySize ?? 1024 * 1024,
       headerTimeout: options.headerTimeout ?? 10,
@@ -190,14 +194,14 @@ export class Application {
       // Node checks the timeouts on this interval; a quarter of the header timeout keeps 408s prompt.
       connectionsCheckingInterval: Math.min(30_000, Math.max(25, headersTimeout / 4)),
     });
-    const server = new HttpServer(loop, httpServer, this, options);
+    const server = new HttpServer(loop, httpServer, this as Application<ChannelsBackend> as Application, options);
     const listening = loop.createFuture<void>();
     const onError = (error: Error): void => {
       if (!listening.done()) listening.setException(error);
     };
     httpServer.once("error", onError);
     outsideTasks(() =>
-      httpServer.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0, backlog: options.backlog }, () => {
+      httpServer.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0, backlog: options.backlog, reusePort: (options as WorkerOptions).reusePort }, () => {
         if (!listening.done()) listening.setResult(undefined);
       }),
     );
@@ -218,7 +222,8 @@ export class Application {
    * once it listens. Returns normally after a signal.
    * @throws {CancelledError} when the calling task is cancelled (after the graceful shutdown).
    */
-  async serveForever(options: ServeOptions & { onReady?: (server: HttpServer) => void } = {}): Promise<void> {
+  async serveForever(options: ServeOptions & WorkerOptions & { onReady?: (server: HttpServer) => void } = {}): Promise<void> {
+    if (options.workers !== undefined) return serveWorkers((o) => this.serveForever(o), options);
     const server = await this.serve(options);
     let signalled = false;
     const onSignal = (): void => {
