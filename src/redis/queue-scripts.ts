@@ -198,8 +198,8 @@ if ARGV[2] == '1' then
       end
     end
     redis.call('XGROUP', 'DELCONSUMER', s, g, '-aiots-shutdown-')
-    redis.call('HINCRBY', m, 'size', -n)
-    redis.call('HINCRBY', m, 'unfinished', -n)
+    redis.call('HINCRBY', m, 'size', 0 - n)
+    redis.call('HINCRBY', m, 'unfinished', 0 - n)
   end
 elseif not redis.call('GET', base .. ':shutdown') then
   redis.call('SET', base .. ':shutdown', '1')
