@@ -157,7 +157,8 @@ class Supervisor {
   async run(): Promise<void> {
     const onStop = (): void => this.#stop();
     const onHup = (): void => {
-      this.#rolling ??= this.#rollingRestart().finally(() => (this.#rolling = null));
+      if (this.#rolling !== null) return;
+      this.#rolling = this.#rollingRestart().finally(() => (this.#rolling = null));
     };
     const handleSigint = process.listenerCount("SIGINT") === 0;
     process.on("SIGTERM", onStop);
@@ -168,7 +169,7 @@ class Supervisor {
     }
     log(`primary (pid ${process.pid}) starting ${this.#slots.length} worker${this.#slots.length === 1 ? "" : "s"} on http://${this.#host}:${this.#port} (${this.#sharing === "reuseport" ? "SO_REUSEPORT" : "node:cluster round-robin"})`);
     try {
-      for (const slot of this.#slots) this.#start(slot);
+      for (const slot of this.#slots) void this.#start(slot);
       try {
         await waitFuture(this.#done);
       } catch (error) {

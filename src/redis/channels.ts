@@ -76,7 +76,7 @@ export class RedisChannels implements ChannelsBackend, AsyncDisposable {
       this.#watched.add(ws);
       // Runs after Channels' own close listener has removed ws from its groups.
       ws.raw.once("close", () => {
-        for (const group of [...this.#subscribed.keys()]) this.#maybeUnsubscribe(group);
+        for (const group of [...this.#subscribed.keys()]) void this.#maybeUnsubscribe(group);
       });
     }
     if (this.#local.members(name).length === 0) return;

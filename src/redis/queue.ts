@@ -463,7 +463,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     try {
       json = JSON.stringify(item);
     } catch (error) {
-      throw new TypeError(`RedisQueue(${JSON.stringify(this.name)}).${what}(): the item cannot be serialised as JSON (${(error as Error).message}); items must be JSON values`);
+      throw new TypeError(`RedisQueue(${JSON.stringify(this.name)}).${what}(): the item cannot be serialised as JSON (${(error as Error).message}); items must be JSON values`, { cause: error });
     }
     if (json === undefined) {
       throw new TypeError(`RedisQueue(${JSON.stringify(this.name)}).${what}(): ${typeof item} is not a JSON value; items must be JSON values`);

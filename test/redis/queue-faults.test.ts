@@ -29,7 +29,7 @@ function startConsumer(name: string, count: number, mode: "ack" | "hold", visibi
   });
   const lines: Consumer["lines"] = [];
   const watchers = new Set<() => void>();
-  createInterface({ input: child.stdout! }).on("line", (line) => {
+  createInterface({ input: child.stdout }).on("line", (line) => {
     lines.push(JSON.parse(line) as Consumer["lines"][number]);
     for (const watcher of watchers) watcher();
   });
@@ -163,7 +163,7 @@ void describe("RedisQueue under faults", () => {
       const loop = getRunningLoop();
       server.pause();
       try {
-        for (const op of [() => b.get(), () => b.qsize(), () => a.join()]) {
+        for (const op of [() => b.get(), () => b.qsize(), () => a.join()] as Array<() => Promise<unknown>>) {
           const start = loop.time();
           await assert.rejects(timeout(0.5, op), TimeoutError);
           const took = loop.time() - start;
