@@ -12,16 +12,21 @@ import { join } from "node:path";
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
+  readonly #persistence: boolean;
   #child: ChildProcess | null = null;
 
-  private constructor(port: number, dir: string) {
+  private constructor(port: number, dir: string, persistence: boolean) {
     this.port = port;
     this.dir = dir;
+    this.#persistence = persistence;
   }
 
-  /** Starts a server on a free port in a fresh temporary directory; resolves once it accepts connections. */
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), "aiots-redis-")));
+  /**
+   * Starts a server on a free port in a fresh temporary directory; resolves once it accepts
+   * connections. `persistence: false` (benchmarks) keeps nothing on disk.
+   */
+  static async start(options: { persistence?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), "aiots-redis-")), options.persistence ?? true);
     await server.#spawn();
     return server;
   }
@@ -78,8 +83,8 @@ export class RedisServer {
   async #spawn(): Promise<void> {
     const child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--appendonly", "yes",
-        "--appendfsync", "always", "--save", "", "--daemonize", "no", "--loglevel", "warning"],
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--daemonize", "no", "--loglevel", "warning",
+        ...(this.#persistence ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     this.#child = child;
