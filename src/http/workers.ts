@@ -23,7 +23,7 @@ import cluster from "node:cluster";
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
-import { CancelledError, getRunningLoop, waitFuture } from "../core/index.ts";
+import { CancelledError, currentTask, getRunningLoop, waitFuture } from "../core/index.ts";
 import type { HttpServer, ServeOptions } from "./server.ts";
 
 /** The worker options of `serveForever()`. */
@@ -155,14 +155,19 @@ class Supervisor {
   }
 
   async run(): Promise<void> {
-    const onStop = (): void => this.#stop();
+    let signalled = false;
+    const onStop = (): void => {
+      signalled = true;
+      this.#stop();
+    };
     const onHup = (): void => {
       if (this.#rolling !== null) return;
       this.#rolling = this.#rollingRestart().finally(() => (this.#rolling = null));
     };
-    const handleSigint = process.listenerCount("SIGINT") === 0;
+    // SIGINT too, even under run(): run() turns it into cancelling the main task, which the catch
+    // below takes back, so that Ctrl-C stops the workers and serveForever returns normally.
     process.on("SIGTERM", onStop);
-    if (handleSigint) process.on("SIGINT", onStop);
+    process.on("SIGINT", onStop);
     process.on("SIGHUP", onHup);
     if (this.#sharing === "cluster") {
       cluster.setupPrimary({ exec: this.#script, args: process.argv.slice(2), execArgv: process.execArgv, silent: false });
@@ -176,13 +181,14 @@ class Supervisor {
         if (!(error instanceof CancelledError)) throw error;
         this.#stop();
         await this.#allExited();
-        throw error;
+        // Cancelled by run()'s own Ctrl-C handling for the SIGINT handled here: a normal stop.
+        if (!(signalled && currentTask()?.uncancel() === 0)) throw error;
       }
       if (this.#error !== null) throw this.#error;
       log(`primary (pid ${process.pid}) stopped`);
     } finally {
       process.off("SIGTERM", onStop);
-      if (handleSigint) process.off("SIGINT", onStop);
+      process.off("SIGINT", onStop);
       process.off("SIGHUP", onHup);
       for (const timer of this.#timers) clearTimeout(timer);
     }

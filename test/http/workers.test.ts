@@ -142,8 +142,12 @@ void test("workers: 2 share the port, a dead worker is replaced, SIGTERM lets a 
   }
 });
 
-void test('workers: "auto" starts os.availableParallelism() workers; SIGHUP restarts them one by one with no failed request; SIGINT stops them', async () => {
-  const primary = await startPrimary("auto");
+// Under node:cluster the primary holds the listening socket, so a rolling restart refuses nothing.
+// Under SO_REUSEPORT, Linux resets the connections still queued on a worker's socket when it
+// closes (unless net.ipv4.tcp_migrate_req = 1): the second test checks the restart, not a zero.
+for (const [sharing, strict] of [["cluster", true], ["reuseport", false]] as const) {
+  void test(`workers: "auto" starts os.availableParallelism() workers; SIGHUP restarts them one by one${strict ? " with no failed request" : ""}; SIGINT stops them (${sharing})`, async (t) => {
+  const primary = await startPrimary("auto", { env: { AIOTS_PORT_SHARING: sharing } });
   const count = availableParallelism();
   try {
     const first = workerPids(await primary.waitLog(/started, listening/, count));
@@ -169,8 +173,11 @@ void test('workers: "auto" starts os.availableParallelism() workers; SIGHUP rest
     stop = true;
     await load;
     assert.equal(new Set(after).size, 2 * count, "every worker was replaced by a new process");
-    assert.equal(failures, 0, `${failures} of ${requests} requests failed during the rolling restart`);
+    t.diagnostic(`${failures} of ${requests} requests failed during the rolling restart`);
+    if (strict) assert.equal(failures, 0, `${failures} of ${requests} requests failed during the rolling restart`);
+    else assert.ok(failures <= Math.max(3, requests / 100), `${failures} of ${requests} requests failed during the rolling restart`);
     assert.ok(requests > 5);
+    assert.match(primary.log[0]!, sharing === "cluster" ? /node:cluster round-robin/ : /SO_REUSEPORT/);
     primary.child.kill("SIGINT");
     const [code] = await primary.exited;
     assert.equal(code, 0, primary.log.join("\n"));
@@ -178,7 +185,8 @@ void test('workers: "auto" starts os.availableParallelism() workers; SIGHUP rest
   } finally {
     primary.child.kill("SIGKILL");
   }
-});
+  });
+}
 
 void test("workers that die before they listen are restarted with a growing backoff, then the primary gives up with an error", async () => {
   const start = Date.now();

@@ -140,15 +140,20 @@ void describe("RedisQueue under faults", () => {
           await sleep(0.002);
         }
       });
-      while (deliveries.length < total / 3) await sleep(0.01);
-      await server.restart();
-      await timeout(90, () => putter);
-      await timeout(90, () => producer.join());
-      assert.equal(acked.size, total, "every item put was handled");
-      assert.equal(againAfterAck, 0, "an acknowledged item was delivered again");
-      await producer.shutdown();
-      await timeout(30, () => gather(...workers));
-      for (const q of consumers) await q.close();
+      try {
+        while (deliveries.length < total / 3) await sleep(0.01);
+        await server.restart();
+        await timeout(90, () => putter);
+        await timeout(90, () => producer.join());
+        await producer.shutdown();
+        // Each worker's last taskDone() has returned once its loop ended (join() resolves as soon as Redis has the last acknowledgement).
+        await timeout(30, () => gather(...workers));
+        assert.equal(acked.size, total, "every item put was handled");
+        assert.equal(againAfterAck, 0, "an acknowledged item was delivered again");
+      } finally {
+        for (const w of [putter, ...workers]) w.cancel();
+        for (const q of consumers) await q.close();
+      }
     });
   });
 
