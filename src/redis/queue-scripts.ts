@@ -7,7 +7,8 @@
  * - `base:s:<group>`   the group's stream of items (field `d`: the JSON text); an entry is deleted
  *                      when it is acknowledged, so the stream holds only waiting and taken items
  * - `base:g:<group>`   hash: `size` (put, not yet taken), `unfinished` (put, not yet acknowledged),
- *                      `cursor` (where the XAUTOCLAIM scan for expired items resumes)
+ *                      `cursor` (where the XAUTOCLAIM scan for expired items resumes), `claimAt`
+ *                      (ms; no new scan before it, once a scan found nothing)
  * - `base:meta`        hash: `waiters` (putters and joiners waiting for an event, any group)
  * - `base:e`           stream of events (`k`: space | idle | returned | shutdown), capped near 100,
  *                      written only when someone waits for them; waiting clients XREAD it
@@ -93,11 +94,20 @@ local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s, m = base .. ':s:' .. g, base .. ':g:' .. g
 local state = redis.call('GET', base .. ':shutdown')
 if state ~= '2' then
-  local cursor = redis.call('HGET', m, 'cursor') or '0-0'
-  local c = redis.call('XAUTOCLAIM', s, g, me, ARGV[4], cursor, 'COUNT', 1)
-  redis.call('HSET', m, 'cursor', c[1])
-  local e = c[2][1]
-  if e then return {'item', e[1], e[2][2]} end
+  -- The scan for expired items runs at most every quarter visibility timeout per group (or at once
+  -- after a give-back), not on every take: scanning the pending list is most of a take's cost.
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local e
+  if now >= tonumber(redis.call('HGET', m, 'claimAt') or '0') then
+    local cursor = redis.call('HGET', m, 'cursor') or '0-0'
+    local c = redis.call('XAUTOCLAIM', s, g, me, ARGV[4], cursor, 'COUNT', 1)
+    redis.call('HSET', m, 'cursor', c[1])
+    e = c[2][1]
+    if e then return {'item', e[1], e[2][2]} end
+    -- Scan finished (cursor back to 0-0) without a find: wait before the next scan.
+    if c[1] == '0-0' then redis.call('HSET', m, 'claimAt', now + math.floor(tonumber(ARGV[4]) / 4)) end
+  end
   local r = redis.call('XREADGROUP', 'GROUP', g, me, 'COUNT', 1, 'STREAMS', s, '>')
   if r then
     e = r[1][2][1]
@@ -173,7 +183,7 @@ local s = base .. ':s:' .. g
 local p = redis.call('XPENDING', s, g, id, id, 1)
 if not (p[1] and p[1][2] == me) then return 0 end
 redis.call('XCLAIM', s, g, me, 0, id, 'IDLE', 1000000000000, 'JUSTID')
-redis.call('HSET', base .. ':g:' .. g, 'cursor', '0-0')
+redis.call('HSET', base .. ':g:' .. g, 'cursor', '0-0', 'claimAt', '0')
 event(base, 'returned')
 return 1
 `);

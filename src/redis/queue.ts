@@ -443,13 +443,26 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
         const itemsIds = round.map((w) => w.itemsId).filter((id) => id !== null);
         const eventsId = oldest(round.map((w) => w.eventsId));
         const streams = itemsIds.length > 0 ? [`${this.#base}:s:${this.group}`, `${this.#base}:e`, oldest(itemsIds), eventsId] : [`${this.#base}:e`, eventsId];
+        let onlyItems = false;
         try {
-          await blocker.sendCommand(["XREAD", "BLOCK", pollMs, "STREAMS", ...streams]);
+          const reply = await blocker.sendCommand<Array<[string, unknown]> | null>(["XREAD", "BLOCK", pollMs, "STREAMS", ...streams]);
+          onlyItems = reply !== null && reply.every(([key]) => key !== `${this.#base}:e`);
         } catch {
           if (this.#closed) break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        for (const wait of round) if (!wait.fut.done()) wait.fut.setResult(undefined);
+        // New items alone wake one getter (and every putter and joiner): the others stay in #waits,
+        // so the next round, from their older ids, returns at once if more items are there. Events
+        // (shutdown, space, a given-back item) and poll timeouts wake everyone.
+        let getterWoken = false;
+        for (const wait of round) {
+          if (wait.fut.done()) continue;
+          if (onlyItems && wait.itemsId !== null) {
+            if (getterWoken) continue;
+            getterWoken = true;
+          }
+          wait.fut.setResult(undefined);
+        }
       }
     } catch (error) {
       for (const wait of this.#waits) if (!wait.fut.done()) wait.fut.setException(error);
