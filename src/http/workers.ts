@@ -13,10 +13,13 @@
  * time, each new one ready before the old one stops. A worker whose primary dies (the IPC channel
  * closes) shuts itself down, so no worker outlives the primary.
  *
- * Sharing the port: the workers listen on it with SO_REUSEPORT (Node's `reusePort`), so the kernel
- * spreads connections over them and the primary stays out of the data path. Node before 22.12 has
- * no `reusePort`; there node:cluster's round-robin (the primary accepts and hands sockets over) is
- * used instead. bench/suites/redis.ts measures both (docs/production.md has the figures).
+ * Sharing the port: node:cluster's round-robin by default (the primary holds the listening socket,
+ * accepts and hands each connection to a worker), or SO_REUSEPORT (`AIOTS_PORT_SHARING=reuseport`,
+ * Linux and Node 22.12+: each worker listens, the kernel spreads connections). bench/suites/redis.ts
+ * measures both; on the 2-core test machine under load they came out even within the noise (each
+ * ahead in one of two runs), so the tie is broken by behaviour: under SO_REUSEPORT Linux resets the
+ * connections still queued on a worker's socket when it closes (a restart drops a few), under
+ * node:cluster the primary's socket outlives every worker, and it works on every platform.
  * @module
  */
 import cluster from "node:cluster";
@@ -42,10 +45,12 @@ type ServeForeverOptions = ServeOptions & WorkerOptions & { onReady?: (server: H
 /** How the workers share the port: "reuseport" (SO_REUSEPORT) or "cluster" (node:cluster round-robin). */
 export type PortSharing = "reuseport" | "cluster";
 
-/** The sharing this Node supports and the benchmark picked (`AIOTS_PORT_SHARING` overrides it). */
+/**
+ * How the workers share the port: node:cluster unless `AIOTS_PORT_SHARING=reuseport` asks for
+ * SO_REUSEPORT where Node has it (Linux, Node 22.12+ / 23.1+).
+ */
 export function portSharing(): PortSharing {
-  const forced = process.env.AIOTS_PORT_SHARING;
-  if (forced === "cluster" || forced === "reuseport") return forced;
+  if (process.env.AIOTS_PORT_SHARING !== "reuseport") return "cluster";
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
   const hasReusePort = process.platform === "linux" && (major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12));
   return hasReusePort ? "reuseport" : "cluster";
@@ -77,7 +82,8 @@ export async function serveWorkers(serveOne: (options: ServeForeverOptions) => P
   }
   const sharing = portSharing();
   const host = options.host ?? "127.0.0.1";
-  const port = sharing === "reuseport" ? await claimPort(host, options.port ?? 0) : (options.port ?? 0);
+  // Checked in the primary either way, so that a busy port fails at once rather than in five workers.
+  const port = await claimPort(host, options.port ?? 0);
   const supervisor = new Supervisor(count, sharing, script, host, port, (options.shutdownTimeout ?? 10) + 5);
   await supervisor.run();
 }
