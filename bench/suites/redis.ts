@@ -46,12 +46,13 @@ export const suite: Suite = {
       unit: "req/s",
       lowerIsBetter: false,
       peers: {
-        "workers: 1 (SO_REUSEPORT)": workersPeer(1, "reuseport"),
-        aiots: workersPeer(2, "reuseport"),
         "workers: 1 (cluster)": workersPeer(1, "cluster"),
-        "workers: 2 (cluster)": workersPeer(2, "cluster"),
+        aiots: workersPeer(2, "cluster"),
+        "workers: 1 (SO_REUSEPORT)": workersPeer(1, "reuseport"),
+        "workers: 2 (SO_REUSEPORT)": workersPeer(2, "reuseport"),
       },
-      baseline: "workers: 1 (SO_REUSEPORT)",
+      // aiots: the default, workers: 2 sharing the port with node:cluster.
+      baseline: "workers: 1 (cluster)",
       target: "workers: 2 above workers: 1 when the client leaves a core (here wrk shares the 2 cores); pick the port sharing by these figures",
       repetitions: { full: 5, quick: 1 },
       quickArgs: ["2"],
