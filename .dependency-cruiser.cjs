@@ -2,6 +2,7 @@
 //
 // Layers, each importing only those below it:
 //   core  <-  sync, net, ws  <-  proc (net)  <-  loop  <-  dev  <-  http (net, ws)  <-  cli
+//   redis (core, sync, ws): aiots/redis, beside http
 // A file imports its own layer's files freely, and another layer only through that layer's
 // index.ts (its surface). The entry files src/*.ts (the package's exports) pick public names from
 // any layer; only the CLI, which is a program using the package, imports them.
@@ -15,6 +16,7 @@ const layers = {
   loop: ["core", "net", "proc"],
   dev: ["core", "loop"],
   http: ["core", "net", "ws"],
+  redis: ["core", "sync", "ws"],
   cli: ["core", "dev"],
 };
 
@@ -75,10 +77,24 @@ module.exports = {
     },
     {
       name: "shipped-code-uses-shipped-packages",
-      comment: "src/ must not import devDependencies (they are not installed for users)",
+      comment: "src/ must not import devDependencies (they are not installed for users); the one exception is the optional peer dependency redis (also a devDependency, for the tests), from src/redis/",
       severity: "error",
-      from: { path: "^src/" },
+      from: { path: "^src/", pathNot: "^src/redis/" },
       to: { dependencyTypes: ["npm-dev"], dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "src-redis-uses-only-its-peer",
+      comment: "src/redis/ may import the optional peer redis, and no other devDependency",
+      severity: "error",
+      from: { path: "^src/redis/" },
+      to: { dependencyTypes: ["npm-dev"], dependencyTypesNot: ["type-only"], pathNot: "^node_modules/(redis|@redis/[^/]+)/" },
+    },
+    {
+      name: "optional-peers-stay-in-their-layer",
+      comment: "the optional peer redis is imported only by src/redis/ (users who never import aiots/redis need not install it)",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/redis/" },
+      to: { path: "^node_modules/(redis|@redis/[^/]+)/" },
     },
     {
       name: "src-stays-in-src",

@@ -4,7 +4,7 @@
  */
 export { connect, Connect, type ConnectOptions, type BackoffOptions } from "./ws/client.ts";
 export { WebSocket, type Message, type Sendable, type HandshakeRequest, type ConnectionOptions } from "./ws/connection.ts";
-export { Channels } from "./ws/channels.ts";
+export { Channels, type ChannelsBackend } from "./ws/channels.ts";
 export { broadcast, type BroadcastOptions } from "./ws/broadcast.ts";
 export { ConnectionClosed, ConnectionClosedOK, ConnectionClosedError, InvalidStatus } from "./ws/errors.ts";
 export type { Compression, WsSslOption } from "./ws/options.ts";

@@ -11,7 +11,7 @@ import { createServer as createHttpsServer } from "node:https";
 import * as tls from "node:tls";
 import type { SecureContext } from "node:tls";
 import { getRunningLoop, CancelledError, waitFuture, inspectSymbol, isThenable, outsideTasks } from "../core/index.ts";
-import { Channels } from "../ws/index.ts";
+import { Channels, type ChannelsBackend } from "../ws/index.ts";
 import { defaultAccessSink, formatAccessLine } from "./access-log.ts";
 import { type AppHook, type CleanupContext, type Hooks, startLifecycle } from "./lifecycle.ts";
 import { staticHandler } from "./static-files.ts";
@@ -21,6 +21,7 @@ import type { Request } from "./request.ts";
 import { Response, text } from "./responses.ts";
 import { Router } from "./router.ts";
 import { HttpServer, type ServeOptions } from "./server.ts";
+import { serveWorkers, type WorkerOptions } from "./workers.ts";
 
 /** A request handler: returns a `Response` (a string becomes a `text()` response). */
 export type Handler = (request: Request) => PromiseLike<Response | string> | Response | string;
@@ -29,7 +30,9 @@ export type Handler = (request: Request) => PromiseLike<Response | string> | Res
 export type Middleware = (request: Request, handler: (request: Request) => Promise<Response>) => PromiseLike<Response> | Response;
 
 /** Options of `new Application(...)`; seconds for times. */
-export interface ApplicationOptions {
+export interface ApplicationOptions<C extends ChannelsBackend = Channels> {
+  /** Where `app.channels` keeps its groups (default: in memory; `redisChannels()` spans processes). */
+  channels?: C;
   /** Largest request body in bytes; bigger ones get 413 (default 1 MiB, aiohttp's `client_max_size`). */
   maxBodySize?: number;
   /** Seconds a client has to send the request headers (slowloris defence; default 10): 408 after. */
@@ -55,7 +58,7 @@ export interface ServeForeverOptions extends ServeOptions {
   onReady?: (server: HttpServer) => void;
 }
 
-type NumericOptions = Required<Omit<ApplicationOptions, "accessLog">>;
+type NumericOptions = Required<Omit<ApplicationOptions, "accessLog" | "channels">>;
 
 /** A WebSocket route, as `app.websocket()` registered it. @internal */
 export interface WebSocketRoute {
@@ -79,9 +82,9 @@ export interface WebSocketRoute {
  * });
  * ```
  */
-export class Application {
+export class Application<C extends ChannelsBackend = Channels> {
   /** Named groups of WebSocket connections for fan-out. */
-  readonly channels: Channels = new Channels();
+  readonly channels: C;
   /** @internal */
   readonly router: Router<Handler> = new Router();
   /** @internal */
@@ -97,7 +100,8 @@ export class Application {
   readonly state: Map<string, unknown> = new Map();
 
   /** @throws {RangeError} for a non-positive size or time; {TypeError} for a bad `accessLog`. */
-  constructor(options: ApplicationOptions = {}) {
+  constructor(options: ApplicationOptions<C> = {}) {
+    this.channels = options.channels ?? (new Channels() as ChannelsBackend as C);
     const numeric: NumericOptions = {
       maxBodySize: options.maxBodySize ?? 1024 * 1024,
       headerTimeout: options.headerTimeout ?? 10,
@@ -292,12 +296,12 @@ export class Application {
       connectionsCheckingInterval: Math.min(30_000, Math.max(25, headersTimeout / 4)),
     };
     const tlsOptions = options.ssl === undefined ? null : serverTls(options.ssl);
-    const lifecycle = await startLifecycle(this, this.#hooks);
+    const lifecycle = await startLifecycle(this as Application<ChannelsBackend> as Application, this.#hooks);
     const httpServer = tlsOptions === null ? createServer(nodeOptions) : httpsServer(nodeOptions, tlsOptions);
     // One more than allowed, so that the server can tell "too many" from "just enough".
     httpServer.maxHeadersCount = o.maxHeaders + 1;
     const log = o.accessLog;
-    const server = new HttpServer(loop, httpServer, this, options, {
+    const server = new HttpServer(loop, httpServer, this as Application<ChannelsBackend> as Application, options, {
       lifecycle,
       accessLog: log === false ? null : (request, res, ctx) => log(formatAccessLine(request, res, ctx)),
     });
@@ -307,7 +311,7 @@ export class Application {
     };
     httpServer.once("error", onError);
     outsideTasks(() =>
-      httpServer.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0, backlog: options.backlog }, () => {
+      httpServer.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0, backlog: options.backlog, reusePort: (options as WorkerOptions).reusePort }, () => {
         if (!listening.done()) listening.setResult(undefined);
       }),
     );
@@ -331,7 +335,8 @@ export class Application {
    * `onReady` is called with the server once it listens.
    * @throws {CancelledError} when the calling task is cancelled (after the graceful shutdown); as `serve()`.
    */
-  async serveForever(options: ServeForeverOptions = {}): Promise<void> {
+  async serveForever(options: ServeForeverOptions & WorkerOptions = {}): Promise<void> {
+    if (options.workers !== undefined) return serveWorkers((o) => this.serveForever(o), options);
     // The one place serveForever's own options are taken apart from serve()'s.
     const { onReady, ...serveOptions } = options;
     const server = await this.serve(serveOptions);

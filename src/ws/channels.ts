@@ -6,6 +6,24 @@ import { inspectSymbol } from "../core/index.ts";
 import { kSendNowait, type WebSocket } from "./connection.ts";
 
 /**
+ * What `app.channels` needs of a backend (`new Application({ channels })`): the in-memory `Channels`,
+ * or one that spans processes (`redisChannels()` in aiots/redis, whose methods return promises).
+ * `members` and `names` are about this process's connections.
+ */
+export interface ChannelsBackend {
+  /** Adds `ws` to group `name`; it leaves every group when it closes. */
+  join(name: string, ws: WebSocket): void | Promise<void>;
+  /** Removes `ws` from group `name`. */
+  leave(name: string, ws: WebSocket): void | Promise<void>;
+  /** Sends `message` to the members of group `name`; says how many connections (or processes) it reached. */
+  broadcast(name: string, message: string | Uint8Array): number | Promise<number>;
+  /** This process's members of group `name`. */
+  members(name: string): WebSocket[];
+  /** The groups with members in this process. */
+  names(): string[];
+}
+
+/**
  * Named groups of connections (`app.channels`). A connection leaves every group it joined when it
  * closes. `broadcast()` never waits: like websockets' `broadcast()`, it skips connections that are
  * not open or whose send buffer is over its high-water mark (a slow consumer must not hold up the
@@ -20,7 +38,7 @@ import { kSendNowait, type WebSocket } from "./connection.ts";
  * });
  * ```
  */
-export class Channels {
+export class Channels implements ChannelsBackend {
   readonly #groups = new Map<string, Set<WebSocket>>();
   // Connections already watched for their close (each is watched once, whatever it joins).
   readonly #watched = new WeakSet<WebSocket>();

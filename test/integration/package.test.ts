@@ -24,7 +24,7 @@ const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as {
 };
 
 /** The subpaths the consumer below imports; a new entry point must be added to it. */
-const SUBPATHS = [".", "./testing", "./http", "./ws"];
+const SUBPATHS = [".", "./testing", "./http", "./ws", "./redis"];
 
 interface Result {
   code: number | null;
@@ -80,6 +80,7 @@ import { run, createTask, sleep, getRunningLoop, Queue, type Task } from "aiots"
 import { VirtualTimeLoop } from "aiots/testing";
 import { Application, ClientSession, json, type Request } from "aiots/http";
 import { connect, type Message, type WebSocket } from "aiots/ws";
+import { RedisQueue, redisChannels, type RedisChannels, type RedisQueueOptions } from "aiots/redis";
 
 const answer: number = await run(async () => {
   const queue = new Queue<number>();
@@ -114,6 +115,21 @@ const replies: string = await run(async () => {
   return \`\${body.hello} \${String(echoed)}\`;
 });
 console.log(\`http+ws \${replies}\`);
+
+// aiots/redis with its optional peer \`redis\` installed; nothing listens on port 1.
+const options: RedisQueueOptions = { url: "redis://127.0.0.1:1", connectTimeout: 0.2 };
+const redis: string = await run(async () => {
+  const app: Application<RedisChannels> = new Application({ channels: redisChannels(options) });
+  await using _channels = app.channels;
+  await using queue = new RedisQueue<{ n: number }>("consumer", options);
+  try {
+    await queue.put({ n: 1 });
+    return "connected";
+  } catch (error) {
+    return (error as Error).message.includes("cannot connect to Redis") ? "unreachable" : String(error);
+  }
+});
+console.log(\`redis \${redis}\`);
 `;
 
 describe("the packed package in a fresh TypeScript project", { timeout: 600_000 }, () => {
@@ -161,7 +177,9 @@ describe("the packed package in a fresh TypeScript project", { timeout: 600_000 
       ),
     );
     writeFileSync(join(consumer, "src", "consumer.ts"), CONSUMER);
-    const install = await exec("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(base, report[0].filename)], consumer);
+    // The optional peer dependency `redis` is installed too, as a user of aiots/redis would.
+    const redisPeer = `redis@${(pkg as unknown as { devDependencies: Record<string, string> }).devDependencies.redis}`;
+    const install = await exec("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(base, report[0].filename), redisPeer], consumer);
     assert.equal(install.code, 0, show(install));
     installed = join(consumer, "node_modules", pkg.name);
   });
@@ -184,7 +202,7 @@ describe("the packed package in a fresh TypeScript project", { timeout: 600_000 
     assert.equal(tsc.code, 0, show(tsc));
     const ran = await exec(process.execPath, [join(consumer, "out", "consumer.js")], consumer, 60_000);
     assert.equal(ran.code, 0, show(ran));
-    assert.equal(ran.stdout, "run 42\nvirtual 3600\nhttp+ws aiots ping\n", show(ran));
+    assert.equal(ran.stdout, "run 42\nvirtual 3600\nhttp+ws aiots ping\nredis unreachable\n", show(ran));
   });
 
   test("every packed module that acts when imported is listed in sideEffects", () => {

@@ -1,0 +1,517 @@
+/**
+ * `RedisQueue`: asyncio.Queue's API on a Redis Stream consumer group, shared by every process and
+ * machine that names the same queue on the same Redis.
+ *
+ * How it works: every operation is one atomic Lua script (queue-scripts.ts), so the counts asyncio
+ * keeps in memory (`qsize`, unfinished items for `join`) are kept in Redis, exact across processes.
+ * A get takes an item with XREADGROUP (or an expired one with XAUTOCLAIM) without blocking; when
+ * nothing is there, the getter waits *locally* while one connection per instance blocks in XREAD on
+ * the item and event streams. XREAD takes nothing, so a getter cancelled while it waits has taken
+ * nothing, by construction. The one window left is a take whose reply is on its way when the getter
+ * is cancelled: the item is then given back (marked expired, so the next take anywhere gets it
+ * first); if even that cannot reach Redis, the item is in this consumer's pending list and is
+ * delivered again after `visibilityTimeout`. So a cancelled get() never loses an item.
+ *
+ * Delivery is at least once: items taken and not acknowledged by `taskDone()` are renewed while
+ * this instance lives (every third of `visibilityTimeout`), and delivered again once a consumer has
+ * stopped renewing them for `visibilityTimeout` seconds (it died, hung, or lost Redis).
+ * @module
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { awaitForeign, getRunningLoop, inspectSymbol, resourceClosed, resourceOpened, waitFuture, type Future } from "../core/index.ts";
+import { QueueEmpty, QueueFull, QueueShutDown } from "../sync/index.ts";
+import { checkRedisUrl, checkSeconds, isConnectionLoss, openClient, redactUrl, type RedisClient, type RedisConnectOptions } from "./connection.ts";
+import * as scripts from "./queue-scripts.ts";
+import type { Script } from "./queue-scripts.ts";
+
+/** Options of `new RedisQueue(name, options)`. Times in seconds. */
+export interface RedisQueueOptions extends RedisConnectOptions {
+  /** The most items waiting in the queue (per group); `put` waits while it is full. 0 or less: no limit. Give every instance the same value. */
+  maxsize?: number;
+  /** Consumer group (default `"aiots"`): instances in one group share the items; each group gets every item. */
+  group?: string;
+  /** This instance's consumer name in the group (default `<host>:<pid>:<random>`, unique). */
+  consumer?: string;
+  /** Seconds after which an item taken and neither acknowledged nor renewed is delivered again (default 30). */
+  visibilityTimeout?: number;
+}
+
+interface Clients {
+  cmd: RedisClient;
+  blocker: Promise<RedisClient> | null;
+}
+
+// A getter, putter or joiner waiting for the streams to move past the ids it saw.
+interface Wait {
+  fut: Future<void>;
+  itemsId: string | null;
+  eventsId: string;
+}
+
+type Reply = [string, ...string[]];
+
+// How long a put's token is kept (a put sent again after a lost connection within it is stored once).
+const TOKEN_TTL_MS = 5 * 60 * 1000;
+
+/**
+ * A FIFO queue in Redis with asyncio.Queue's API; every method returns a promise. Items are JSON
+ * values. Every instance with the same `name` (and `group`) on the same Redis shares the items, the
+ * `join()` count and the shut-down state. Delivery is at least once: an item a consumer took and
+ * did not `taskDone()` before it died is delivered again after `visibilityTimeout` seconds, so
+ * make handlers idempotent. `taskDone()` acknowledges the oldest item this instance took and has
+ * not acknowledged. A cancelled `get()` takes nothing. Close it (`close()`, `await using`) to
+ * release its connections.
+ * @example
+ * ```ts
+ * import { run, createTask } from "aiots";
+ * import { RedisQueue } from "aiots/redis";
+ * await run(async () => {
+ *   await using queue = new RedisQueue<{ n: number }>("jobs", { url: "redis://127.0.0.1:6379", maxsize: 100 });
+ *   const worker = createTask(async () => {
+ *     for await (const job of queue) { console.log(job.n); await queue.taskDone(); }
+ *   });
+ *   for (let n = 0; n < 3; n++) await queue.put({ n });
+ *   await queue.join();
+ *   await queue.shutdown();
+ *   await worker;
+ * });
+ * ```
+ */
+export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
+  /** The queue's name (its keys are `aiots:queue:{name}:*`). */
+  readonly name: string;
+  /** The consumer group this instance takes from. */
+  readonly group: string;
+  /** This instance's consumer name. */
+  readonly consumer: string;
+  /** The bound on waiting items (0 or less: none). */
+  readonly maxsize: number;
+  /** Seconds before an unacknowledged, unrenewed item is delivered again. */
+  readonly visibilityTimeout: number;
+  readonly #url: URL;
+  readonly #connectTimeout: number;
+  readonly #base: string;
+  readonly #tokenPrefix = randomUUID();
+  #tokens = 0;
+  #clients: Promise<Clients> | null = null;
+  // Ids this instance took and has not acknowledged, oldest first (taskDone() acknowledges the head).
+  readonly #held: string[] = [];
+  readonly #waits = new Set<Wait>();
+  #blocking = false;
+  #renewTimer: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+  readonly #shas = new Map<Script, string>();
+
+  /**
+   * Names the queue; connects on first use.
+   * @throws {TypeError} for an empty name, a bad URL, or a non-integer maxsize. {RangeError} for a non-positive time.
+   */
+  constructor(name: string, options: RedisQueueOptions) {
+    const who = `RedisQueue(${JSON.stringify(name)})`;
+    if (typeof name !== "string" || name === "") throw new TypeError("RedisQueue(name, options): the name must be a non-empty string");
+    if (options === null || typeof options !== "object") throw new TypeError(`${who}: options with a url are required, e.g. { url: "redis://127.0.0.1:6379" }`);
+    this.#url = checkRedisUrl(options.url, who);
+    const maxsize = options.maxsize ?? 0;
+    if (typeof maxsize !== "number" || !Number.isInteger(maxsize)) throw new TypeError(`${who}: maxsize must be an integer (0 or less for no limit), got ${String(maxsize)}`);
+    for (const [key, value] of [["group", options.group], ["consumer", options.consumer]] as const) {
+      if (value !== undefined && (typeof value !== "string" || value === "")) throw new TypeError(`${who}: ${key} must be a non-empty string`);
+    }
+    this.name = name;
+    this.maxsize = maxsize;
+    this.group = options.group ?? "aiots";
+    this.consumer = options.consumer ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.visibilityTimeout = checkSeconds(options.visibilityTimeout ?? 30, "visibilityTimeout", who);
+    this.#connectTimeout = checkSeconds(options.connectTimeout ?? 10, "connectTimeout", who);
+    this.#base = `aiots:queue:{${name}}`;
+  }
+
+  /**
+   * Puts `item` at the end of the queue, waiting while the queue is full. A put cancelled while it
+   * waits for room puts nothing; one cancelled while its command is on the wire may still land.
+   * @throws {TypeError} if the item is not a JSON value (a BigInt, a cycle, undefined, a function).
+   * @throws {QueueShutDown} if the queue is shut down (by any instance).
+   */
+  async put(item: T): Promise<void> {
+    const json = this.#encode(item, "put");
+    const token = `${this.#tokenPrefix}:${this.#tokens++}`;
+    let waiting = false;
+    try {
+      for (;;) {
+        const reply = await this.#call(scripts.PUT, [json, String(this.maxsize), token, String(TOKEN_TTL_MS), waiting ? "1" : "0", "1"], (late) => {
+          if (late[0] === "full") this.#unwait();
+        });
+        waiting = reply[0] === "full";
+        if (reply[0] === "ok") return;
+        if (reply[0] === "shutdown") throw this.#shutDownError("put");
+        await this.#waitForChange(null, reply[1]!);
+      }
+    } catch (error) {
+      if (waiting) this.#unwait();
+      throw error;
+    }
+  }
+
+  /**
+   * Puts `item` if there is room now.
+   * @throws {QueueFull} if the queue is full. {QueueShutDown} if it is shut down. {TypeError} as `put()`.
+   */
+  async putNowait(item: T): Promise<void> {
+    const json = this.#encode(item, "putNowait");
+    const token = `${this.#tokenPrefix}:${this.#tokens++}`;
+    const reply = await this.#call(scripts.PUT, [json, String(this.maxsize), token, String(TOKEN_TTL_MS), "0", "0"]);
+    if (reply[0] === "full") throw new QueueFull(`RedisQueue(${JSON.stringify(this.name)}) is full (maxsize ${this.maxsize})`);
+    if (reply[0] === "shutdown") throw this.#shutDownError("putNowait");
+  }
+
+  /**
+   * Takes the next item, waiting while the queue is empty. Items that a dead consumer held come
+   * first once their `visibilityTimeout` has passed.
+   * @throws {QueueShutDown} once the queue is shut down and empty (at once after `shutdown(true)`).
+   * @throws {CancelledError} if the task is cancelled; no item is taken.
+   */
+  async get(): Promise<T> {
+    for (;;) {
+      const reply = await this.#take();
+      if (reply[0] === "item") return this.#accept(reply[1]!, reply[2]!);
+      if (reply[0] === "shutdown") throw this.#shutDownError("get");
+      await this.#waitForChange(reply[1]!, reply[2]!);
+    }
+  }
+
+  /**
+   * Takes the next item if there is one now.
+   * @throws {QueueEmpty} if the queue is empty. {QueueShutDown} if it is shut down and empty.
+   */
+  async getNowait(): Promise<T> {
+    const reply = await this.#take();
+    if (reply[0] === "item") return this.#accept(reply[1]!, reply[2]!);
+    if (reply[0] === "shutdown") throw this.#shutDownError("getNowait");
+    throw new QueueEmpty(`RedisQueue(${JSON.stringify(this.name)}) is empty`);
+  }
+
+  /**
+   * Acknowledges the oldest item this instance took and has not acknowledged: it will not be
+   * delivered again, and it no longer counts for `join()`.
+   * @throws {Error} if this instance holds no unacknowledged item.
+   */
+  async taskDone(): Promise<void> {
+    this.#checkOpen();
+    const id = this.#held.shift();
+    if (id === undefined) {
+      throw new Error(`RedisQueue(${JSON.stringify(this.name)}).taskDone() called more times than this instance took items with get()`);
+    }
+    await this.#call(scripts.DONE, [this.group, id]);
+  }
+
+  /**
+   * Waits until every item put in the queue (by any instance) has been acknowledged.
+   * @throws {CancelledError} if the task is cancelled while waiting.
+   */
+  async join(): Promise<void> {
+    let waiting = false;
+    try {
+      for (;;) {
+        const reply = await this.#call(scripts.JOIN, [this.group, waiting ? "1" : "0", "1"], (late) => {
+          if (late[0] === "wait") this.#unwait();
+        });
+        waiting = reply[0] === "wait";
+        if (!waiting) return;
+        await this.#waitForChange(null, reply[1]!);
+      }
+    } catch (error) {
+      if (waiting) this.#unwait();
+      throw error;
+    }
+  }
+
+  /** How many items wait in the queue (put, not yet taken). */
+  async qsize(): Promise<number> {
+    return (await this.#sizes())[0];
+  }
+
+  /** Whether no item waits in the queue. */
+  async empty(): Promise<boolean> {
+    return (await this.#sizes())[0] === 0;
+  }
+
+  /** Whether the queue holds `maxsize` items (never, when unbounded). */
+  async full(): Promise<boolean> {
+    return this.maxsize > 0 && (await this.#sizes())[0] >= this.maxsize;
+  }
+
+  /**
+   * Shuts the queue down for every instance: `put` throws `QueueShutDown` from now on; getters take
+   * what is left, then get `QueueShutDown`. With `immediate`, the waiting items are dropped (and
+   * count as done for `join()`) and getters fail at once. The state stays in Redis: a queue shut
+   * down stays shut down (delete its keys, `aiots:queue:{name}:*`, to start over).
+   */
+  async shutdown(immediate = false): Promise<void> {
+    await this.#call(scripts.SHUTDOWN, [immediate ? "1" : "0"]);
+  }
+
+  /** Iterates with `get()` until the queue is shut down and drained. */
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return {
+      next: async (): Promise<IteratorResult<T>> => {
+        try {
+          return { value: await this.get(), done: false };
+        } catch (error) {
+          if (error instanceof QueueShutDown) return { value: undefined, done: true };
+          throw error;
+        }
+      },
+    };
+  }
+
+  /**
+   * Closes this instance's connections. Items it holds unacknowledged are delivered again after
+   * `visibilityTimeout`; the queue itself lives on in Redis. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#renewTimer !== null) clearInterval(this.#renewTimer);
+    for (const wait of this.#waits) {
+      if (!wait.fut.done()) wait.fut.setException(this.#closedError());
+    }
+    const clients = this.#clients;
+    if (clients === null) return;
+    resourceClosed(this);
+    try {
+      const { cmd, blocker } = await clients;
+      if (blocker !== null) void blocker.then((b) => b.destroy(), () => {});
+      if (this.#held.length === 0) {
+        await this.#send(cmd, scripts.RELEASE, [this.#base, this.group, this.consumer]).catch(() => {});
+      }
+      await cmd.close().catch(() => cmd.destroy());
+    } catch {
+      // The connection never opened: nothing to release.
+    }
+  }
+
+  /** `await using queue = new RedisQueue(...)` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  toString(): string {
+    const parts = [JSON.stringify(this.name), `group=${this.group}`, `maxsize=${this.maxsize}`, `url=${redactUrl(this.#url)}`];
+    if (this.#held.length > 0) parts.push(`held=${this.#held.length}`);
+    if (this.#waits.size > 0) parts.push(`waiting=${this.#waits.size}`);
+    if (this.#closed) parts.push("closed");
+    return `<RedisQueue ${parts.join(" ")}>`;
+  }
+
+  [inspectSymbol](): string {
+    return this.toString();
+  }
+
+  // One take; if the caller stops waiting (cancelled) before the reply lands, an item in it goes back.
+  #take(): Promise<Reply> {
+    return this.#call(scripts.TAKE, [this.group, this.consumer, String(Math.round(this.visibilityTimeout * 1000))], (late) => {
+      if (late[0] === "item") this.#giveBack(late[1]!);
+    });
+  }
+
+  #accept(id: string, json: string): T {
+    this.#held.push(id);
+    this.#renewTimer ??= setInterval(() => this.#renew(), (this.visibilityTimeout * 1000) / 3).unref();
+    try {
+      return JSON.parse(json) as T;
+    } catch {
+      throw new TypeError(`RedisQueue(${JSON.stringify(this.name)}).get(): item ${id} is not JSON (was it put by something else than RedisQueue?); call taskDone() to drop it`);
+    }
+  }
+
+  #renew(): void {
+    if (this.#held.length === 0) {
+      if (this.#renewTimer !== null) clearInterval(this.#renewTimer);
+      this.#renewTimer = null;
+      return;
+    }
+    void this.#eval(scripts.RENEW, [this.group, this.consumer, ...this.#held]).catch(() => {});
+  }
+
+  #giveBack(id: string): void {
+    if (this.#closed) return;
+    void this.#eval(scripts.GIVE_BACK, [this.group, this.consumer, id]).catch(() => {});
+  }
+
+  #unwait(): void {
+    if (this.#closed) return;
+    void this.#eval(scripts.UNWAIT, []).catch(() => {});
+  }
+
+  async #sizes(): Promise<[number, number]> {
+    return (await this.#call(scripts.SIZES, [this.group])) as unknown as [number, number];
+  }
+
+  // Runs a script for the calling task: cancelling the task interrupts the wait at once. A reply that
+  // lands after the caller stopped waiting goes to `late` (to undo what it did).
+  async #call(script: Script, args: string[], late?: (reply: Reply) => void): Promise<Reply> {
+    this.#checkOpen();
+    const pending = this.#eval(script, args);
+    try {
+      return await awaitForeign(pending);
+    } catch (error) {
+      if (late !== undefined) pending.then(late, () => {});
+      throw error;
+    }
+  }
+
+  // Runs a script, sending it again when the connection dropped with it in flight (every script is
+  // safe to repeat: a put carries a token, acknowledgements are idempotent, a lost take's item
+  // is delivered again after visibilityTimeout).
+  async #eval(script: Script, args: string[]): Promise<Reply> {
+    const { cmd } = await this.#connected();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#send(cmd, script, [this.#base, ...args]);
+      } catch (error) {
+        if (this.#closed || !isConnectionLoss(error)) throw this.#describe(error, script);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** Math.min(attempt, 4), 1000)));
+      }
+    }
+  }
+
+  async #send(cmd: RedisClient, script: Script, args: string[]): Promise<Reply> {
+    let sha = this.#shas.get(script);
+    if (sha === undefined) {
+      sha = createHash("sha1").update(script.source).digest("hex");
+      this.#shas.set(script, sha);
+    }
+    try {
+      return await cmd.sendCommand<Reply>(["EVALSHA", sha, "0", ...args]);
+    } catch (error) {
+      // A restarted Redis has lost its script cache.
+      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return await cmd.sendCommand<Reply>(["EVAL", script.source, "0", ...args]);
+      throw error;
+    }
+  }
+
+  #connected(): Promise<Clients> {
+    if (this.#clients === null) {
+      const who = `RedisQueue(${JSON.stringify(this.name)})`;
+      const opening = openClient(this.#url, this.#connectTimeout, who, `aiots-queue:${this.consumer}`).then(async (cmd) => {
+        try {
+          await this.#send(cmd, scripts.REGISTER, [this.#base, this.group, this.consumer]);
+        } catch (error) {
+          cmd.destroy();
+          throw this.#describe(error, scripts.REGISTER);
+        }
+        if (this.#closed) {
+          cmd.destroy();
+          throw this.#closedError();
+        }
+        resourceOpened(this, "RedisQueue", getRunningLoop());
+        return { cmd, blocker: null };
+      });
+      this.#clients = opening;
+      // A failed first connection is tried afresh by the next call.
+      opening.catch(() => {
+        if (this.#clients === opening) this.#clients = null;
+      });
+    }
+    return this.#clients;
+  }
+
+  // Waits (locally, taking nothing) until the item stream moves past `itemsId` or the event stream
+  // past `eventsId`, or a poll interval passes (expired items and lost events are found by polling).
+  async #waitForChange(itemsId: string | null, eventsId: string): Promise<void> {
+    this.#checkOpen();
+    const wait: Wait = { fut: getRunningLoop().createFuture<void>(), itemsId, eventsId };
+    this.#waits.add(wait);
+    void this.#block();
+    try {
+      await waitFuture(wait.fut);
+    } finally {
+      this.#waits.delete(wait);
+    }
+  }
+
+  async #block(): Promise<void> {
+    if (this.#blocking) return;
+    this.#blocking = true;
+    const pollMs = String(Math.round(Math.max(50, Math.min(2000, (this.visibilityTimeout * 1000) / 4))));
+    try {
+      const clients = await this.#connected();
+      clients.blocker ??= openClient(this.#url, this.#connectTimeout, `RedisQueue(${JSON.stringify(this.name)})`, `aiots-queue-wait:${this.consumer}`);
+      const blocker = await clients.blocker;
+      while (this.#waits.size > 0 && !this.#closed) {
+        const round = [...this.#waits];
+        const itemsIds = round.map((w) => w.itemsId).filter((id) => id !== null);
+        const eventsId = oldest(round.map((w) => w.eventsId));
+        const streams = itemsIds.length > 0 ? [`${this.#base}:s:${this.group}`, `${this.#base}:e`, oldest(itemsIds), eventsId] : [`${this.#base}:e`, eventsId];
+        let onlyItems = false;
+        try {
+          const reply = await blocker.sendCommand<Array<[string, unknown]> | null>(["XREAD", "BLOCK", pollMs, "STREAMS", ...streams]);
+          onlyItems = reply !== null && reply.every(([key]) => key !== `${this.#base}:e`);
+        } catch {
+          if (this.#closed) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        // New items alone wake one getter (and every putter and joiner): the others stay in #waits,
+        // so the next round, from their older ids, returns at once if more items are there. Events
+        // (shutdown, space, a given-back item) and poll timeouts wake everyone.
+        let getterWoken = false;
+        for (const wait of round) {
+          if (wait.fut.done()) continue;
+          if (onlyItems && wait.itemsId !== null) {
+            if (getterWoken) continue;
+            getterWoken = true;
+          }
+          wait.fut.setResult(undefined);
+        }
+      }
+    } catch (error) {
+      for (const wait of this.#waits) if (!wait.fut.done()) wait.fut.setException(error);
+    } finally {
+      this.#blocking = false;
+    }
+  }
+
+  #encode(item: T, what: string): string {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(item);
+    } catch (error) {
+      throw new TypeError(`RedisQueue(${JSON.stringify(this.name)}).${what}(): the item cannot be serialised as JSON (${(error as Error).message}); items must be JSON values`, { cause: error });
+    }
+    if (json === undefined) {
+      throw new TypeError(`RedisQueue(${JSON.stringify(this.name)}).${what}(): ${typeof item} is not a JSON value; items must be JSON values`);
+    }
+    return json;
+  }
+
+  #describe(error: unknown, script: Script): Error {
+    if (!(error instanceof Error)) return new Error(String(error));
+    if (error.message.startsWith("RedisQueue")) return error;
+    return new Error(`RedisQueue(${JSON.stringify(this.name)}) ${script.name} failed on ${redactUrl(this.#url)}: ${error.message}`, { cause: error });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw this.#closedError();
+  }
+
+  #closedError(): Error {
+    return new Error(`RedisQueue(${JSON.stringify(this.name)}) is closed`);
+  }
+
+  #shutDownError(what: string): QueueShutDown {
+    return new QueueShutDown(`RedisQueue(${JSON.stringify(this.name)}).${what}(): the queue is shut down`);
+  }
+}
+
+// The smallest of some stream ids ("ms-seq").
+function oldest(ids: string[]): string {
+  let best = ids[0]!;
+  for (const id of ids) if (compareIds(id, best) < 0) best = id;
+  return best;
+}
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
