@@ -14,7 +14,8 @@
  */
 import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
 import type { SecureContext, SecureContextOptions } from "node:tls";
-import { type AbstractEventLoop, CancelledError, type Future, gather, Server, Task, wait } from "../core/index.ts";
+import { type AbstractEventLoop, CancelledError, type Future, Server, Task } from "../core/index.ts";
+import { finishOrCancel } from "./drain-tasks.ts";
 import type { WebSocket } from "../ws/index.ts";
 import { handleUpgrade } from "./websocket-routes.ts";
 import type { Application } from "./application.ts";
@@ -296,12 +297,7 @@ export class HttpServer extends Server {
       }
       // aiohttp's order: on_shutdown while requests may still run, cleanup once they are done.
       await this.#lifecycle?.shutdown();
-      const running = [...this.#tasks];
-      if (running.length > 0) {
-        const [, pending] = await wait(running, { timeout: this.#shutdownTimeout });
-        for (const task of pending) task.cancel("the server is shutting down");
-        await gather([...pending], { returnExceptions: true });
-      }
+      await finishOrCancel(this.#tasks, this.#shutdownTimeout);
       this.#httpServer.closeAllConnections();
       this.abortClients();
       await this.#nodeClosed;

@@ -22,13 +22,12 @@ import {
   type AbstractEventLoop,
   CancelledError,
   type Future,
-  gather,
   outsideTasks,
   Server,
   type Task,
-  wait,
   waitFuture,
 } from "../core/index.ts";
+import { finishOrCancel } from "./drain-tasks.ts";
 import { WebSocket, serverSecureContext, type WsSslOption } from "../ws/index.ts";
 import { Request } from "./request.ts";
 import { Response, isAsyncIterable } from "./responses.ts";
@@ -190,12 +189,7 @@ export class WebSocketServer extends Server {
     for (const ws of this.#websockets) {
       if (ws.state === "open") ws.raw.close(1001, "server shutting down");
     }
-    const running = [...this.#tasks];
-    if (running.length > 0) {
-      const [, pending] = await wait(running, { timeout: this.#shutdownTimeout });
-      for (const task of pending) task.cancel("the server is shutting down");
-      await gather([...pending], { returnExceptions: true });
-    }
+    await finishOrCancel(this.#tasks, this.#shutdownTimeout);
     this.#httpServer.closeAllConnections();
     this.abortClients();
     await this.#nodeClosed;
