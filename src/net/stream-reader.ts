@@ -36,6 +36,13 @@ const NEWLINE = Buffer.from("\n");
 function noop(): void {}
 
 /**
+ * Internal (streams.ts): true once, when a read on this reader has waited and was woken by data or
+ * EOF since the last call. Such data came from an I/O poll, so the writer's next `drain()` need not
+ * spend the cooperative fast-path budget: a task that suspends on its reads lets libuv poll anyway.
+ */
+export const kTakeIoWake: unique symbol = Symbol("aiots.takeIoWake");
+
+/**
  * The wait of a read that needs more data: resolves with the bytes for `read(n)` (or `undefined`:
  * "data or EOF arrived, look again"), rejects with the connection's error or, when the task is
  * cancelled, with `CancelledError`. Registered with the awaiting task (`suspendOn`) when made.
@@ -136,6 +143,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #transport: ReadFlowControl | null = null;
   // True while this reader has paused the transport.
   #paused = false;
+  // A waiting read was woken by feedData/feedEof since the last kTakeIoWake call.
+  #ioWake = false;
 
   /**
    * @param options `{ limit, loop }`, or the limit alone.
@@ -185,8 +194,16 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (waiter === null) return;
     this.#waiter = null;
     if (waiter.done()) return; // cancelled: what arrived stays buffered for the next read
+    this.#ioWake = true;
     // read(n): hand over what is there now (nothing only at EOF)
     waiter.settle(this.#wanted > 0 ? this.#take(Math.min(this.#wanted, this.#length)) : undefined);
+  }
+
+  /** @internal see `kTakeIoWake`. */
+  [kTakeIoWake](): boolean {
+    const woke = this.#ioWake;
+    this.#ioWake = false;
+    return woke;
   }
 
   /** Marks the end of the stream: reads return what is left, then empty Buffers. */
