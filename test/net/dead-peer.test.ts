@@ -168,6 +168,45 @@ void test("drain() that never suspends still lets a task sleeping 10 ms wake (fa
   });
 });
 
+void test("drain() after a read that waited for I/O spends no fast-path budget; a drain without one still waits its turn", async () => {
+  await run(async () => {
+    await using server = await startServer(async (reader, writer) => {
+      for (;;) {
+        const data = await reader.read(100);
+        if (data.length === 0) break;
+        writer.write(data);
+        await writer.drain();
+      }
+      writer.close();
+    }, "127.0.0.1", 0);
+    const [reader, writer] = await openConnection(...addressOf(server));
+    const [, spender] = await openConnection(...addressOf(server));
+    let turnedBeforeDrain: boolean;
+    let turnedAfterSpentDrain: boolean;
+    try {
+      writer.write(Buffer.from("a"));
+      assert.equal((await reader.read(1)).toString(), "a"); // waits: the echo arrives from I/O
+      // Spend the whole budget (as 600 writers under the high-water mark in one I/O turn would).
+      for (let i = 0; i < 600; i++) void spender.drain();
+      let turned = false;
+      setImmediate(() => {
+        turned = true;
+      });
+      await writer.drain();
+      turnedBeforeDrain = turned;
+      await spender.drain();
+      turnedAfterSpentDrain = turned;
+    } finally {
+      writer.close();
+      spender.close();
+      await writer.waitClosed();
+      await spender.waitClosed();
+    }
+    assert.equal(turnedBeforeDrain, false, "the drain after a read that waited for I/O must not wait for a libuv turn");
+    assert.equal(turnedAfterSpentDrain, true, "a drain with the budget spent and no read in between waits for a libuv turn");
+  });
+});
+
 void test("a cancelled task stops at a drain() that is waiting for its I/O turn", async () => {
   await run(async () => {
     await using server = await startServer(async (reader, writer) => {
