@@ -301,7 +301,8 @@ export class StreamWriter implements AsyncDisposable {
    * Waits while the transport's write buffer is over its high-water mark. Returns at once otherwise,
    * except that after a few hundred such returns with no I/O turn between them it waits for one
    * turn of libuv, so that a `write()`/`drain()` loop never keeps other tasks, timers and I/O from
-   * running.
+   * running. A return right after a read on this connection that waited for data does not count:
+   * that read already let libuv poll.
    * @throws the reader's error, or `ConnectionResetError` ("Connection lost"; `BrokenPipeError` for
    *   a broken pipe) once the connection is gone: the first `drain()` after a `write()` that met a
    *   reset peer throws.
