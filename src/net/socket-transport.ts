@@ -81,7 +81,7 @@ export class SocketTransport extends Transport {
   // The error the socket reported, given to connectionLost.
   #error: Error | null = null;
   // Futures waiting for the connection to be lost (waitClosed, startTls detaching).
-  #lostWaiters: Future<void>[] = [];
+  #lostWaiters: Future<void>[] | null = null;
   #detached = false;
   // A write failed because the peer is gone; #error says why. Implies #closing.
   #peerGone = false;
@@ -171,8 +171,9 @@ export class SocketTransport extends Transport {
     } catch (exception) {
       this.#loop.callExceptionHandler({ message: "protocol.connectionLost() failed", exception, transport: this, protocol: this.#protocol });
     }
-    for (const w of this.#lostWaiters) if (!w.done()) w.setResult(undefined);
-    this.#lostWaiters = [];
+    const waiters = this.#lostWaiters;
+    this.#lostWaiters = null;
+    if (waiters !== null) for (const w of waiters) if (!w.done()) w.setResult(undefined);
   };
 
   // An error in a protocol callback: report it and drop the connection with that error.
@@ -347,7 +348,7 @@ export class SocketTransport extends Transport {
   async waitLost(): Promise<void> {
     if (this.#lost) return;
     const waiter = this.#loop.createFuture<void>();
-    this.#lostWaiters.push(waiter);
+    (this.#lostWaiters ??= []).push(waiter);
     await waiter;
   }
 

@@ -75,22 +75,25 @@ export class StreamReaderProtocol extends Protocol {
   #overTls = false;
   // Flow control: true between pauseWriting and resumeWriting. drain() waits on #drainWaiters.
   #paused = false;
-  #drainWaiters: Future<void>[] = [];
+  // Made at the first wait (most connections never wait): memory per idle connection.
+  #drainWaiters: Future<void>[] | null = null;
   #connectionLost = false;
   // The error the connection was lost with (null for a clean close).
   #lostError: Error | null = null;
   // Server side: the client-connected task has finished / the peer has sent EOF.
   #handlerDone = false;
   #eofSeen = false;
-  // Resolved (or failed) when the connection is lost; StreamWriter.waitClosed() waits on it.
-  readonly #closed: Future<void>;
+  // Resolved (or failed) when the connection is lost; StreamWriter.waitClosed() waits on it. Made
+  // by the first closeWaiter() call (a server's connections rarely ask), settled from #closedWith.
+  #closed: Future<void> | null = null;
+  // The error of the first connectionLost (null: a clean close); meaningful once #connectionLost.
+  #closedWith: Error | null = null;
 
   constructor(reader: StreamReader, clientConnected: ClientConnectedCallback | null = null, loop: AbstractEventLoop = getRunningLoop()) {
     super();
     this.#reader = reader;
     this.#clientConnected = clientConnected;
     this.#loop = loop;
-    this.#closed = loop.createFuture<void>();
   }
 
   /** True when this protocol serves a server-side connection. */
@@ -133,17 +136,12 @@ export class StreamReaderProtocol extends Protocol {
       if (exc === null) reader.feedEof();
       else reader.setException(exc);
     }
-    if (!this.#closed.done()) {
-      if (exc === null) this.#closed.setResult(undefined);
-      else {
-        this.#closed.setException(exc);
-        this.#closed.exception(); // retrieved: waitClosed() is optional
-      }
-    }
+    if (!this.#connectionLost) this.#closedWith = exc;
     this.#connectionLost = true;
     this.#lostError = exc;
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (this.#closed !== null) this.#settleClosed(this.#closed);
+    const waiters = this.#drainWaiters ?? [];
+    this.#drainWaiters = null;
     for (const w of waiters) {
       if (w.done()) continue;
       if (exc === null) w.setResult(undefined);
@@ -171,7 +169,8 @@ export class StreamReaderProtocol extends Protocol {
   override resumeWriting(): void {
     this.#paused = false;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === null) return;
+    this.#drainWaiters = null;
     for (const w of waiters) if (!w.done()) w.setResult(undefined);
   }
 
@@ -194,18 +193,32 @@ export class StreamReaderProtocol extends Protocol {
     if (this.#connectionLost) throw connectionLostError(this.#lostError);
     if (!this.#paused) return;
     const waiter = this.#loop.createFuture<void>();
-    this.#drainWaiters.push(waiter);
+    (this.#drainWaiters ??= []).push(waiter);
     try {
       await waiter;
     } finally {
-      const i = this.#drainWaiters.indexOf(waiter);
-      if (i >= 0) this.#drainWaiters.splice(i, 1);
+      const i = this.#drainWaiters?.indexOf(waiter) ?? -1;
+      if (i >= 0) this.#drainWaiters!.splice(i, 1);
     }
   }
 
   /** The future that settles when the connection is lost. */
   closeWaiter(): Future<void> {
+    if (this.#closed === null) {
+      this.#closed = this.#loop.createFuture<void>();
+      if (this.#connectionLost) this.#settleClosed(this.#closed);
+    }
     return this.#closed;
+  }
+
+  #settleClosed(closed: Future<void>): void {
+    if (closed.done()) return;
+    const exc = this.#closedWith;
+    if (exc === null) closed.setResult(undefined);
+    else {
+      closed.setException(exc);
+      closed.exception(); // retrieved: waitClosed() is optional
+    }
   }
 
   override toString(): string {
