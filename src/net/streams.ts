@@ -197,8 +197,10 @@ export class StreamReaderProtocol extends Protocol {
     try {
       await waiter;
     } finally {
-      const i = this.#drainWaiters?.indexOf(waiter) ?? -1;
-      if (i >= 0) this.#drainWaiters!.splice(i, 1);
+      // connectionLost()/resumeWriting() may have replaced the list with null meanwhile
+      const waiters: Future<void>[] | null = this.#drainWaiters;
+      const i = waiters === null ? -1 : waiters.indexOf(waiter);
+      if (waiters !== null && i >= 0) waiters.splice(i, 1);
     }
   }
 
