@@ -12,8 +12,9 @@
  *   When the queue holds `maxQueue` messages the socket is paused, so a slow reader pushes back on
  *   the peer through TCP.
  * - Sending: `send()` writes at once (a server's uncompressed whole message as one frame written
- *   straight to the socket when `ws`'s Sender is idle, see frames.ts; otherwise through `ws`); when that takes the buffered amount over `highWaterMark`, it
- *   waits until the message has been flushed to the kernel. A send loop that never has to wait
+ *   straight to the socket when `ws`'s Sender is idle, see frames.ts; otherwise through `ws`);
+ *   when that takes the buffered amount over `highWaterMark`, it waits until the message has been
+ *   flushed to the kernel. A send loop that never has to wait
  *   still yields to the loop once per `highWaterMark` bytes, so it cannot starve other tasks, and
  *   each send checks the socket itself: once the peer reset the connection, the next send throws
  *   `ConnectionClosedError` even before `ws` has reported the close.
@@ -40,7 +41,7 @@ import {
   spendFastPath,
   yieldToIo,
 } from "../core/index.ts";
-import { closedError, ConnectionClosedOK, type ConnectionClosed } from "./errors.ts";
+import { closedError, ConnectionClosedOK, statusCodeOf, type ConnectionClosed } from "./errors.ts";
 import { PingTracker } from "./pings.ts";
 import { RecvWait } from "./recv-wait.ts";
 import { isKnownSender, senderIdle, writeFrame } from "./frames.ts";
@@ -86,18 +87,6 @@ const BINARY = { binary: true } as const;
 
 /** @internal sends a whole message without waiting, if the connection can take it now (broadcast). */
 export const kSendNowait = Symbol("sendNowait");
-const kStatusCode = "status-code";
-
-/** The close code `ws` sent when it failed the connection (it keeps it on a symbol of the error). */
-function statusCodeOf(error: Error): number | null {
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    if (symbol.description === kStatusCode) {
-      const code = (error as unknown as Record<symbol, unknown>)[symbol];
-      return typeof code === "number" ? code : null;
-    }
-  }
-  return null;
-}
 
 function isIterableMessage(data: unknown): data is Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> {
   return typeof data === "object" && data !== null && !(data instanceof Uint8Array) && (Symbol.asyncIterator in data || Symbol.iterator in data);
@@ -446,15 +435,8 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     if (this.#sentCode === code) this.#sentReason = reason;
   }
 
-  // False when no more frames can go out: closing, closed, or the socket is dead (reset by the
-  // peer: Node marks it errored at the failed write, before ws reports the close).
-  #writable(): boolean {
-    if (this.#closing || this.#closeCode !== null || this.#raw.readyState !== 1) return false;
-    const socket = this.#socket();
-    return socket === null || (!socket.destroyed && socket.writable);
-  }
-
-  // The socket when frames can go out now (see #writable), else null.
+  // The socket when frames can go out now; null when closing, closed, or the socket is dead (reset
+  // by the peer: Node marks it errored at the failed write, before ws reports the close).
   #writableSocket(): Socket | null {
     if (this.#closing || this.#closeCode !== null || this.#raw.readyState !== 1) return null;
     const socket = this.#socket();
@@ -462,7 +444,7 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   }
 
   #checkWritable(): void {
-    if (!this.#writable()) throw this.#closedError();
+    if (this.#writableSocket() === null) throw this.#closedError();
   }
 
   async #sendFrame(data: string | Uint8Array, binary: boolean, fin: boolean): Promise<void> {
