@@ -2,13 +2,19 @@
  * `WebSocket`: one WebSocket connection with websockets' asyncio API, on top of the `ws` library.
  *
  * How it works:
- * - Receiving: `ws` parses frames (and inflates permessage-deflate) and emits whole messages; they
- *   go into a small queue. `recv()` takes from the queue or waits on an aiots Future that the next
- *   message (or the close) wakes. A message is taken from the queue only by a `recv()` that is
- *   still running, so a cancelled `recv()` loses nothing. When the queue holds `maxQueue` messages
- *   the socket is paused, so a slow reader pushes back on the peer through TCP.
- * - Sending: `send()` writes at once; when that takes the buffered amount over `highWaterMark`, it
- *   waits until the message has been flushed to the kernel. A send loop that never has to wait
+ * - Receiving: `ws` parses frames (and inflates permessage-deflate) and emits whole messages. One
+ *   that a `recv()` (or a `for await` step) is waiting for is handed to it directly: the wait is a
+ *   native promise completed with the message itself (see recv-wait.ts), so the receiver resumes
+ *   a microtask later with no async frame in between. Otherwise it goes into a small queue, which
+ *   `recv()` takes from without suspending; such a return spends the core's fast-path budget
+ *   (`spendFastPath`), so a reader that always finds messages waiting still lets libuv poll every
+ *   few hundred. A cancelled wait is never given a message, so a cancelled `recv()` loses nothing.
+ *   When the queue holds `maxQueue` messages the socket is paused, so a slow reader pushes back on
+ *   the peer through TCP.
+ * - Sending: `send()` writes at once (a server's uncompressed whole message as one frame written
+ *   straight to the socket when `ws`'s Sender is idle, see frames.ts; otherwise through `ws`);
+ *   when that takes the buffered amount over `highWaterMark`, it waits until the message has been
+ *   flushed to the kernel. A send loop that never has to wait
  *   still yields to the loop once per `highWaterMark` bytes, so it cannot starve other tasks, and
  *   each send checks the socket itself: once the peer reset the connection, the next send throws
  *   `ConnectionClosedError` even before `ws` has reported the close.
@@ -23,9 +29,22 @@
  */
 import type { Socket } from "node:net";
 import type { WebSocket as RawWebSocket } from "ws";
-import { getRunningLoop, type AbstractEventLoop, type TimerHandle, type Future, waitFuture, inspectSymbol, sleep } from "../core/index.ts";
-import { closedError, ConnectionClosedOK, type ConnectionClosed } from "./errors.ts";
+import {
+  getRunningLoop,
+  type AbstractEventLoop,
+  type TimerHandle,
+  type Future,
+  currentAwaitingTask,
+  waitFuture,
+  inspectSymbol,
+  sleep,
+  spendFastPath,
+  yieldToIo,
+} from "../core/index.ts";
+import { closedError, ConnectionClosedOK, statusCodeOf, type ConnectionClosed } from "./errors.ts";
 import { PingTracker } from "./pings.ts";
+import { RecvWait } from "./recv-wait.ts";
+import { isKnownSender, senderIdle, writeFrame } from "./frames.ts";
 
 /** A message: text arrives as a string, binary as a Buffer. */
 export type Message = string | Buffer;
@@ -68,18 +87,6 @@ const BINARY = { binary: true } as const;
 
 /** @internal sends a whole message without waiting, if the connection can take it now (broadcast). */
 export const kSendNowait = Symbol("sendNowait");
-const kStatusCode = "status-code";
-
-/** The close code `ws` sent when it failed the connection (it keeps it on a symbol of the error). */
-function statusCodeOf(error: Error): number | null {
-  for (const symbol of Object.getOwnPropertySymbols(error)) {
-    if (symbol.description === kStatusCode) {
-      const code = (error as unknown as Record<symbol, unknown>)[symbol];
-      return typeof code === "number" ? code : null;
-    }
-  }
-  return null;
-}
 
 function isIterableMessage(data: unknown): data is Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> {
   return typeof data === "object" && data !== null && !(data instanceof Uint8Array) && (Symbol.asyncIterator in data || Symbol.iterator in data);
@@ -115,8 +122,9 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   // Messages received and not yet taken by recv(). Paused while length >= #maxQueue.
   readonly #queue: Message[] = [];
   #paused = false;
-  // The one recv() waiting for a message, woken (never given the message) by the next event.
-  #recvWaiter: Future<void> | null = null;
+  // The one recv() or iteration step waiting for a message (invariant: the queue is empty while it
+  // is pending); given the next message, or ended by the close. A cancelled one stays here, done.
+  #recvWaiter: RecvWait<Message> | null = null;
   // Settled when the TCP connection is gone; then #closeCode is set.
   readonly #closed: Future<void>;
   #closeCode: number | null = null;
@@ -133,6 +141,8 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   #fragmenting: Future<void> | null = null;
   // Bytes sent since the last time this connection went through the loop (see the module note).
   #unyielded = 0;
+  // ws's Sender, when whole messages may be framed here (server side, no compression; frames.ts).
+  readonly #directSender: Parameters<typeof senderIdle>[0] | null;
 
   /** @internal wraps an open `ws` socket; use `connect()`, `serve()` or `app.websocket()`. */
   constructor(raw: RawWebSocket, side: "client" | "server", options: ConnectionOptions = {}, loop?: AbstractEventLoop, info?: ConnectionInfo) {
@@ -151,6 +161,8 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
       request: { path: "/", headers: {} },
       remoteAddress: socket?.remoteAddress === undefined ? null : [socket.remoteAddress, socket.remotePort ?? 0],
     };
+    const sender = (raw as unknown as { _sender?: unknown })._sender;
+    this.#directSender = side === "server" && this.extensions === "" && isKnownSender(sender) ? sender : null;
     raw.on("message", (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
     raw.on("close", (code, reason) => this.#onClose(code, reason.toString("utf8")));
     raw.on("error", (error) => this.#onError(error));
@@ -224,25 +236,49 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
    * @throws {ConnectionClosedOK} after a normal close, {ConnectionClosedError} after any other;
    * {Error} when another `recv()` is already waiting; `CancelledError` (no message is lost).
    */
-  async recv(): Promise<Message> {
-    for (;;) {
-      const message = this.#queue.shift();
-      if (message !== undefined) {
-        if (this.#queue.length < this.#maxQueue) this.#resumeReading();
-        return message;
-      }
-      if (this.#closeCode !== null) throw this.#closedError();
-      if (this.#recvWaiter !== null) {
-        throw new Error("another recv() is already waiting on this WebSocket: receive from one task at a time");
-      }
-      const waiter = this.#loop.createFuture<void>();
-      this.#recvWaiter = waiter;
-      try {
-        await waiter;
-      } finally {
-        this.#recvWaiter = null;
-      }
+  recv(): Promise<Message> {
+    // Not an async function: a recv() that waits returns its wait's own promise (see recv-wait.ts).
+    if (this.#queue.length > 0) return spendFastPath() ? this.#afterTurn(false) : Promise.resolve(this.#take());
+    if (this.#closeCode !== null) return Promise.reject(this.#closedError());
+    return this.#wait(false) as Promise<Message>;
+  }
+
+  // The next iteration step, as recv() but with its IteratorResult built in (no async frame).
+  #next(): Promise<IteratorResult<Message>> {
+    if (this.#queue.length > 0) return spendFastPath() ? this.#afterTurn(true) : Promise.resolve({ value: this.#take(), done: false });
+    if (this.#closeCode !== null) {
+      const error = this.#closedError();
+      return error instanceof ConnectionClosedOK ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(error);
     }
+    return this.#wait(true) as Promise<IteratorResult<Message>>;
+  }
+
+  // The fast-path budget is spent: let libuv poll first. The message stays queued until then, so
+  // a cancel while suspended here loses nothing.
+  async #afterTurn(iterating: true): Promise<IteratorResult<Message>>;
+  async #afterTurn(iterating: false): Promise<Message>;
+  async #afterTurn(iterating: boolean): Promise<Message | IteratorResult<Message>> {
+    await yieldToIo(this.#loop);
+    return iterating ? this.#next() : this.recv();
+  }
+
+  #take(): Message {
+    const message = this.#queue.shift()!;
+    if (this.#queue.length < this.#maxQueue) this.#resumeReading();
+    return message;
+  }
+
+  #wait(iterating: boolean): Promise<Message | IteratorResult<Message>> {
+    const pending = this.#recvWaiter;
+    if (pending !== null && !pending.done()) {
+      return Promise.reject(new Error("another recv() is already waiting on this WebSocket: receive from one task at a time"));
+    }
+    const task = currentAwaitingTask();
+    const wait = new RecvWait<Message>(task, iterating);
+    // Suspend first: a cancel due now settles the wait at once (as sleep() does).
+    task?.suspendOn(wait);
+    this.#recvWaiter = wait.done() ? null : wait;
+    return wait.promise;
   }
 
   /**
@@ -259,8 +295,11 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     if (this.#fragmenting === null && (typeof data === "string" || data instanceof Uint8Array)) {
       const binary = typeof data !== "string";
       const size = binary ? data.byteLength : data.length;
-      if (this.#writable() && this.#raw.bufferedAmount + size < this.#highWaterMark) {
-        this.#raw.send(data, binary ? BINARY : TEXT);
+      const socket = this.#writableSocket();
+      if (socket !== null && this.#raw.bufferedAmount + size < this.#highWaterMark) {
+        const sender = this.#directSender;
+        if (sender !== null && senderIdle(sender)) writeFrame(socket, data, binary);
+        else this.#raw.send(data, binary ? BINARY : TEXT);
         this.#unyielded += size;
         if (this.#unyielded < this.#highWaterMark) return RESOLVED;
         this.#unyielded = 0;
@@ -340,15 +379,7 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
   /** Receives messages until the connection closes: quietly after 1000/1001, with `ConnectionClosedError` otherwise. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     // A plain iterator object rather than an async generator: one promise per message, not three.
-    const next = async (): Promise<IteratorResult<Message>> => {
-      try {
-        return { value: await this.recv(), done: false };
-      } catch (error) {
-        if (error instanceof ConnectionClosedOK) return { value: undefined, done: true };
-        throw error;
-      }
-    };
-    return { next };
+    return { next: () => this.#next() };
   }
 
   /** `await using ws = await connect(url)` closes with 1000 at the end of the block. */
@@ -404,16 +435,16 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     if (this.#sentCode === code) this.#sentReason = reason;
   }
 
-  // False when no more frames can go out: closing, closed, or the socket is dead (reset by the
-  // peer: Node marks it errored at the failed write, before ws reports the close).
-  #writable(): boolean {
-    if (this.#closing || this.#closeCode !== null || this.#raw.readyState !== 1) return false;
+  // The socket when frames can go out now; null when closing, closed, or the socket is dead (reset
+  // by the peer: Node marks it errored at the failed write, before ws reports the close).
+  #writableSocket(): Socket | null {
+    if (this.#closing || this.#closeCode !== null || this.#raw.readyState !== 1) return null;
     const socket = this.#socket();
-    return socket === null || (!socket.destroyed && socket.writable);
+    return socket !== null && !socket.destroyed && socket.writable ? socket : null;
   }
 
   #checkWritable(): void {
-    if (!this.#writable()) throw this.#closedError();
+    if (this.#writableSocket() === null) throw this.#closedError();
   }
 
   async #sendFrame(data: string | Uint8Array, binary: boolean, fin: boolean): Promise<void> {
@@ -479,12 +510,21 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     this.#unyielded = 0;
-    this.#queue.push(isBinary ? data : data.toString("utf8"));
+    const message = isBinary ? data : data.toString("utf8");
+    const waiter = this.#recvWaiter;
+    if (waiter !== null) {
+      this.#recvWaiter = null;
+      // A cancelled wait is done: the message is queued for the next recv() instead.
+      if (!waiter.done()) {
+        waiter.settle(message);
+        return;
+      }
+    }
+    this.#queue.push(message);
     if (!this.#paused && !this.#closing && this.#queue.length >= this.#maxQueue) {
       this.#paused = true;
       this.#raw.pause();
     }
-    this.#wakeReceiver();
   }
 
   // ws failed the connection (bad frame, bad UTF-8, too big...) and has sent a close frame.
@@ -514,12 +554,17 @@ export class WebSocket implements AsyncIterable<Message>, AsyncDisposable {
     this.#pingTimer = this.#pongTimer = null;
     this.#pings.abandon();
     if (!this.#closed.done()) this.#closed.setResult(undefined);
-    this.#wakeReceiver();
+    this.#endReceiver();
   }
 
-  #wakeReceiver(): void {
+  // The connection closed: a pending receive (the queue is empty then) ends.
+  #endReceiver(): void {
     const waiter = this.#recvWaiter;
-    if (waiter !== null && !waiter.done()) waiter.setResult(undefined);
+    if (waiter === null) return;
+    this.#recvWaiter = null;
+    const error = this.#closedError();
+    if (waiter.iterating && error instanceof ConnectionClosedOK) waiter.finish();
+    else waiter.fail(error);
   }
 
   #schedulePing(): void {

@@ -76,3 +76,15 @@ function describeCode(code: number): string {
   return name === undefined ? "" : ` (${name})`;
 }
 
+const kStatusCode = "status-code";
+
+/** @internal the close code `ws` sent when it failed the connection (it keeps it on a symbol of the error). */
+export function statusCodeOf(error: Error): number | null {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    if (symbol.description === kStatusCode) {
+      const code = (error as unknown as Record<symbol, unknown>)[symbol];
+      return typeof code === "number" ? code : null;
+    }
+  }
+  return null;
+}
