@@ -10,7 +10,7 @@
  * @module
  */
 import pg from "pg";
-import { awaitForeign, getRunningLoop } from "../core/index.ts";
+import { awaitForeign, CancelledError, getRunningLoop, TimeoutError } from "../core/index.ts";
 import { sendCancelRequest } from "./cancel-request.ts";
 import { ConnectionDoesNotExistError, InterfaceError, translateError } from "./errors.ts";
 import type { CheckedConnect } from "./options.ts";
@@ -164,6 +164,8 @@ export class Link {
           onCancel: () => this.#cancel(),
         });
       } catch (error) {
+        // The task's own cancel or deadline passes as it is; what the driver threw is translated.
+        if (error instanceof CancelledError || error instanceof TimeoutError) throw error;
         throw translateError(error, who, this.lost !== null);
       }
       // A simple-protocol string of several statements gives one result each; the last one counts, as in asyncpg.
