@@ -43,7 +43,7 @@ export class Pool {
 
   /** @internal opens the first `minSize` connections. */
   async start(): Promise<void> {
-    const opened = await Promise.allSettled(Array.from({ length: this.#sizes.minSize }, () => this.#open()));
+    const opened = await Promise.allSettled(Array.from({ length: this.#sizes.minSize }, () => this.#open("createPool()")));
     const failed = opened.find((r) => r.status === "rejected");
     if (failed !== undefined) {
       for (const r of opened) if (r.status === "fulfilled") r.value.destroy();
@@ -54,8 +54,8 @@ export class Pool {
     resourceOpened(this, "aiots/pg Pool", this.#loop);
   }
 
-  async #open(): Promise<Link> {
-    const link = await Link.open(this.#connect, "createPool()");
+  async #open(who = "acquire()"): Promise<Link> {
+    const link = await Link.open(this.#connect, who);
     this.#links.add(link);
     link.onLost = () => this.#forget(link);
     if (this.#init !== undefined) {
