@@ -9,7 +9,7 @@
  */
 import { getRunningLoop, inspectSymbol, resourceClosed, resourceOpened, waitFuture, type Future } from "../core/index.ts";
 import { ConnectionDoesNotExistError, InterfaceError } from "./errors.ts";
-import { Link, type Notification, type RowMode } from "./link.ts";
+import { Link, type Notification } from "./link.ts";
 import { checkConnectOptions, type ConnectOptions } from "./options.ts";
 
 /** Options of `transaction()` (asyncpg's names). */
@@ -99,7 +99,7 @@ export class Connection {
    * @throws as `fetch`.
    */
   async fetchVal<T = unknown>(sql: string, ...args: unknown[]): Promise<T | null> {
-    const rows = (await this.#live("fetchVal").run(sql, args, "arrays" as RowMode, "fetchVal")).rows as unknown[][];
+    const rows = (await this.#live("fetchVal").run(sql, args, "arrays", "fetchVal")).rows as unknown[][];
     return (rows[0]?.[0] as T | undefined) ?? null;
   }
 

@@ -53,7 +53,7 @@ interface ClientInternals {
 
 /** @internal one open connection. */
 export class Link {
-  readonly client: pg.Client;
+  readonly #client: pg.Client;
   readonly #internals: ClientInternals;
   readonly #commandTimeout: number | null;
   /** Transaction status from the last ReadyForQuery: I idle, T in a transaction, E in a failed one. */
@@ -77,7 +77,7 @@ export class Link {
   onLost: (() => void) | null = null;
 
   private constructor(client: pg.Client, commandTimeout: number | null) {
-    this.client = client;
+    this.#client = client;
     this.#internals = client as unknown as ClientInternals;
     this.#commandTimeout = commandTimeout;
   }
@@ -153,7 +153,7 @@ export class Link {
       if (this.#inflight !== null && !(await awaitForeign(this.settle()))) throw this.#lostError(who);
       if (this.lost !== null) throw this.#lostError(who);
       this.#status = "";
-      const query = this.client.query({ text: sql, values: args.length === 0 ? undefined : [...args], ...(mode === "arrays" ? { rowMode: "array" } : {}) });
+      const query = this.#client.query({ text: sql, values: args.length === 0 ? undefined : [...args], ...(mode === "arrays" ? { rowMode: "array" } : {}) });
       this.#track(query);
       const deadline = this.#commandTimeout === null ? null : getRunningLoop().time() + this.#commandTimeout;
       let result: pg.QueryResult | pg.QueryResult[];
@@ -183,7 +183,7 @@ export class Link {
    */
   async control(sql: string, who: string): Promise<void> {
     if (!(await this.settle())) throw this.#lostError(who);
-    const query = this.client.query(sql);
+    const query = this.#client.query(sql);
     this.#track(query);
     let timer: NodeJS.Timeout | undefined;
     const bounded = new Promise<never>((_, reject) => {
@@ -293,7 +293,7 @@ export class Link {
       return;
     }
     this.#markLost(new Error("the connection was closed"));
-    if (!(await within(this.client.end().then(() => true, () => true), 1000))) this.destroy();
+    if (!(await within(this.#client.end().then(() => true, () => true), 1000))) this.destroy();
   }
 
   /** Drops the connection at once (the socket is destroyed). */

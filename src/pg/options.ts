@@ -2,6 +2,7 @@
  * The options of `connect()` and `createPool()`, checked once with errors that say what to write.
  * @module
  */
+import type { Connection } from "./connection.ts";
 /** How to reach and log in to the server, shared by `connect()` and `createPool()`. Times in seconds. */
 export interface ConnectOptions {
   /** `postgresql://user:password@host:port/database?options` (libpq's URI form; `postgres://` too). */
@@ -122,7 +123,7 @@ export interface PoolOptions extends ConnectOptions {
    */
   maxInactiveConnectionLifetime?: number;
   /** Runs on each new connection before first use (asyncpg's `init`), e.g. to set a search_path. */
-  init?: (conn: import("./connection.ts").Connection) => Promise<void>;
+  init?: (conn: Connection) => Promise<void>;
 }
 
 /** Checked pool sizes. */

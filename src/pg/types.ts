@@ -15,8 +15,14 @@ import pg from "pg";
 const INT8 = 20;
 const INT8_ARRAY = 1016;
 
+type TextParser = (value: string) => unknown;
+
+function builtin(oid: number, format: "text" | "binary"): TextParser {
+  return pg.types.getTypeParser(oid, format) as TextParser;
+}
+
 function parseInt8Array(text: string): (bigint | null)[] {
-  const items = pg.types.getTypeParser(INT8_ARRAY as never, "text")(text) as (string | number | null)[];
+  const items = builtin(INT8_ARRAY, "text")(text) as (string | number | null)[];
   return items.map((item) => (item === null ? null : BigInt(item)));
 }
 
@@ -27,6 +33,6 @@ export const typeParsers = {
       if (oid === INT8) return BigInt;
       if (oid === INT8_ARRAY) return parseInt8Array;
     }
-    return pg.types.getTypeParser(oid as never, format ?? "text") as (value: string) => unknown;
+    return builtin(oid, format ?? "text");
   },
 };

@@ -62,7 +62,7 @@ void describe("aiots/pg", () => {
       assert.deepEqual(row!["j"], [1, 2]);
       assert.deepEqual(row!["bin"], Buffer.from([0, 255, 7]));
       assert.ok(row!["at"] instanceof Date);
-      assert.equal((row!["at"] as Date).getTime(), when.getTime());
+      assert.equal(row!["at"].getTime(), when.getTime());
       assert.equal(row!["dec"], "12.3400");
       assert.equal(row!["big"], 9007199254740993n);
       assert.deepEqual(row!["bigs"], [1n, 2n]);
