@@ -7,7 +7,7 @@
  * demand (that is how the pool heals after a server restart).
  * @module
  */
-import { getRunningLoop, inspectSymbol, resourceClosed, resourceOpened, waitFuture, type AbstractEventLoop, type Future } from "../core/index.ts";
+import { CancelledError, getRunningLoop, inspectSymbol, resourceClosed, resourceOpened, waitFuture, type AbstractEventLoop, type Future } from "../core/index.ts";
 import { Connection, type Row, type TransactionOptions } from "./connection.ts";
 import { InterfaceError } from "./errors.ts";
 import { Link } from "./link.ts";
@@ -182,8 +182,13 @@ export class Pool {
 
   // Hands a clean link to the first waiter, else makes it idle.
   #put(link: Link): void {
-    if (this.#closing || link.lost !== null) {
+    if (link.lost !== null) {
       this.#drop(link);
+      return;
+    }
+    if (this.#closing) {
+      this.#links.delete(link);
+      void link.close();
       return;
     }
     while (this.#waiters.length > 0) {
@@ -318,8 +323,12 @@ export class Pool {
       this.#checkReturned();
       try {
         await waitFuture(this.#allReturned, { deadline: this.#loop.time() + timeout });
-      } catch {
-        // Past the timeout (or close() cancelled): what is still in use is terminated below.
+      } catch (error) {
+        // Past the timeout, what is still in use is terminated; a cancelled close() terminates too, and says so.
+        if (error instanceof CancelledError) {
+          void this.#terminateAll();
+          throw error;
+        }
       }
     }
     await this.#terminateAll();

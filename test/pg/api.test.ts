@@ -181,6 +181,34 @@ void describe("aiots/pg", () => {
     });
   });
 
+  void test("init runs on each new connection; serverSettings are set at login; idle connections above minSize expire", async () => {
+    await run(async () => {
+      let inits = 0;
+      await using pool = await createPool({
+        dsn: server.dsn,
+        minSize: 1,
+        maxSize: 3,
+        maxInactiveConnectionLifetime: 0.2,
+        serverSettings: { application_name: "aiots test", search_path: "custom, public" },
+        init: async (conn) => {
+          inits++;
+          await conn.execute("create schema if not exists custom");
+        },
+      });
+      assert.equal(inits, 1);
+      assert.equal(await pool.fetchVal("show application_name"), "aiots test");
+      assert.equal(await pool.fetchVal("show search_path"), "custom, public");
+      const held = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire()]);
+      assert.equal(inits, 3);
+      assert.equal(pool.getSize(), 3);
+      for (const conn of held) await conn.release();
+      await sleep(0.4);
+      await pool.fetchVal("select 1"); // the pool prunes when it is used
+      assert.equal(pool.getSize(), 1);
+      await assert.rejects(createPool({ dsn: server.dsn, minSize: 1, init: () => Promise.reject(new Error("init failed")) }), /init failed/);
+    });
+  });
+
   void test("released connections refuse use; one statement at a time per connection; repr", async () => {
     await run(async () => {
       await using pool = await createPool({ dsn: server.dsn, minSize: 1, maxSize: 2 });

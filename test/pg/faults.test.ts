@@ -89,6 +89,33 @@ void describe("aiots/pg faults", () => {
     });
   });
 
+  void test("a listener whose backend is terminated ends its loop with ConnectionDoesNotExistError", async () => {
+    await run(async () => {
+      await using pool = await createPool({ dsn: server.dsn, minSize: 1, maxSize: 2 });
+      const conn = await pool.acquire();
+      const events = conn.listen("doomed");
+      await events.ready;
+      const pid = conn.pid;
+      const loop = createTask(async () => {
+        for await (const n of events) void n;
+      });
+      await sleep(0.1);
+      await server.query("select pg_terminate_backend($1)", [pid]);
+      const error = await timeout(10, async () => {
+        try {
+          await loop;
+          return null;
+        } catch (e) {
+          return e;
+        }
+      });
+      assert.ok(error instanceof ConnectionDoesNotExistError, String(error));
+      assert.match(error.message, /listen\("doomed"\): the connection was lost/);
+      await conn.release();
+      assert.equal(await pool.fetchVal("select 'healed'"), "healed");
+    });
+  });
+
   void test("a storm of 1,000 statements cancelled at random moments leaves no broken connection, no open transaction, every committed row", async () => {
     await run(async () => {
       const maxSize = 6;
