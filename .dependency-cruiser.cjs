@@ -3,6 +3,7 @@
 // Layers, each importing only those below it:
 //   core  <-  sync, net, ws  <-  proc (net)  <-  loop  <-  dev  <-  http (net, ws)  <-  cli
 //   redis (core, sync, ws): aiots/redis, beside http
+//   pg (core, sync): aiots/pg, beside http
 // A file imports its own layer's files freely, and another layer only through that layer's
 // index.ts (its surface). The entry files src/*.ts (the package's exports) pick public names from
 // any layer; only the CLI, which is a program using the package, imports them.
@@ -17,6 +18,7 @@ const layers = {
   dev: ["core", "loop"],
   http: ["core", "net", "ws"],
   redis: ["core", "sync", "ws"],
+  pg: ["core", "sync"],
   cli: ["core", "dev"],
 };
 
@@ -77,9 +79,9 @@ module.exports = {
     },
     {
       name: "shipped-code-uses-shipped-packages",
-      comment: "src/ must not import devDependencies (they are not installed for users); the one exception is the optional peer dependency redis (also a devDependency, for the tests), from src/redis/",
+      comment: "src/ must not import devDependencies (they are not installed for users); the exceptions are the optional peer dependencies redis, from src/redis/, and pg, from src/pg/ (also devDependencies, for the tests)",
       severity: "error",
-      from: { path: "^src/", pathNot: "^src/redis/" },
+      from: { path: "^src/", pathNot: "^src/(redis|pg)/" },
       to: { dependencyTypes: ["npm-dev"], dependencyTypesNot: ["type-only"] },
     },
     {
@@ -90,11 +92,25 @@ module.exports = {
       to: { dependencyTypes: ["npm-dev"], dependencyTypesNot: ["type-only"], pathNot: "^node_modules/(redis|@redis/[^/]+)/" },
     },
     {
+      name: "src-pg-uses-only-its-peer",
+      comment: "src/pg/ may import the optional peer pg, and no other devDependency",
+      severity: "error",
+      from: { path: "^src/pg/" },
+      to: { dependencyTypes: ["npm-dev"], dependencyTypesNot: ["type-only"], pathNot: "^node_modules/pg/" },
+    },
+    {
       name: "optional-peers-stay-in-their-layer",
       comment: "the optional peer redis is imported only by src/redis/ (users who never import aiots/redis need not install it)",
       severity: "error",
       from: { path: "^src/", pathNot: "^src/redis/" },
       to: { path: "^node_modules/(redis|@redis/[^/]+)/" },
+    },
+    {
+      name: "optional-peer-pg-stays-in-its-layer",
+      comment: "the optional peer pg is imported only by src/pg/ (users who never import aiots/pg need not install it)",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/pg/" },
+      to: { path: "^node_modules/(pg|pg-[^/]+|@types/pg)/" },
     },
     {
       name: "src-stays-in-src",

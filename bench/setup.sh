@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-wanted=(python3-uvloop python3-aiohttp python3-websockets wrk gcc)
+wanted=(python3-uvloop python3-aiohttp python3-websockets python3-asyncpg wrk gcc)
 packages=()
 for pkg in "${wanted[@]}"; do
   if ! dpkg -s "$pkg" >/dev/null 2>&1; then packages+=("$pkg"); fi

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=()
 missing() { ! dpkg -s "$1" >/dev/null 2>&1; }
-wanted=(curl openssl python3 python3-aiohttp python3-websockets redis-server)
+wanted=(curl openssl postgresql python3 python3-aiohttp python3-websockets redis-server)
 for pkg in "${wanted[@]}"; do
   if missing "$pkg"; then packages+=("$pkg"); fi
 done

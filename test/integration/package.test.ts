@@ -24,7 +24,7 @@ const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as {
 };
 
 /** The subpaths the consumer below imports; a new entry point must be added to it. */
-const SUBPATHS = [".", "./testing", "./http", "./ws", "./redis"];
+const SUBPATHS = [".", "./testing", "./http", "./ws", "./redis", "./pg"];
 
 interface Result {
   code: number | null;
@@ -81,6 +81,7 @@ import { VirtualTimeLoop } from "aiots/testing";
 import { Application, ClientSession, json, type Request } from "aiots/http";
 import { connect, type Message, type WebSocket } from "aiots/ws";
 import { RedisQueue, redisChannels, type RedisChannels, type RedisQueueOptions } from "aiots/redis";
+import { createPool, InterfaceError, type Pool, type PoolOptions } from "aiots/pg";
 
 const answer: number = await run(async () => {
   const queue = new Queue<number>();
@@ -130,6 +131,19 @@ const redis: string = await run(async () => {
   }
 });
 console.log(\`redis \${redis}\`);
+
+// aiots/pg with its optional peer \`pg\` installed; nothing listens on port 1.
+const pgOptions: PoolOptions = { dsn: "postgresql://postgres@127.0.0.1:1/postgres", minSize: 1, connectTimeout: 1 };
+const postgres: string = await run(async () => {
+  try {
+    const pool: Pool = await createPool(pgOptions);
+    await pool.close();
+    return "connected";
+  } catch (error) {
+    return error instanceof InterfaceError && error.message.includes("cannot connect to PostgreSQL") ? "unreachable" : String(error);
+  }
+});
+console.log(\`pg \${postgres}\`);
 `;
 
 describe("the packed package in a fresh TypeScript project", { timeout: 600_000 }, () => {
@@ -177,9 +191,11 @@ describe("the packed package in a fresh TypeScript project", { timeout: 600_000 
       ),
     );
     writeFileSync(join(consumer, "src", "consumer.ts"), CONSUMER);
-    // The optional peer dependency `redis` is installed too, as a user of aiots/redis would.
-    const redisPeer = `redis@${(pkg as unknown as { devDependencies: Record<string, string> }).devDependencies.redis}`;
-    const install = await exec("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(base, report[0].filename), redisPeer], consumer);
+    // The optional peer dependencies `redis` and `pg` are installed too, as users of aiots/redis and aiots/pg would.
+    const devDependencies = (pkg as unknown as { devDependencies: Record<string, string> }).devDependencies;
+    const redisPeer = `redis@${devDependencies.redis}`;
+    const pgPeer = `pg@${devDependencies["pg"]}`;
+    const install = await exec("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(base, report[0].filename), redisPeer, pgPeer], consumer);
     assert.equal(install.code, 0, show(install));
     installed = join(consumer, "node_modules", pkg.name);
   });
@@ -202,7 +218,7 @@ describe("the packed package in a fresh TypeScript project", { timeout: 600_000 
     assert.equal(tsc.code, 0, show(tsc));
     const ran = await exec(process.execPath, [join(consumer, "out", "consumer.js")], consumer, 60_000);
     assert.equal(ran.code, 0, show(ran));
-    assert.equal(ran.stdout, "run 42\nvirtual 3600\nhttp+ws aiots ping\nredis unreachable\n", show(ran));
+    assert.equal(ran.stdout, "run 42\nvirtual 3600\nhttp+ws aiots ping\nredis unreachable\npg unreachable\n", show(ran));
   });
 
   test("every packed module that acts when imported is listed in sideEffects", () => {
