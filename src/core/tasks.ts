@@ -81,6 +81,9 @@ function reportNeverRetrieved(record: FailureRecord, task: Task<unknown>): void 
 
 const kRevived: unique symbol = Symbol("aiots.revivedTask");
 
+let onFnFulfilled: (value: unknown) => void;
+let onFnRejected: (error: unknown) => void;
+
 const STARTED = 1;
 const MUST_CANCEL = 2;
 const CANCEL_IN_FLIGHT = 4;
@@ -212,7 +215,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     this.#linkPending(pendingList(loop));
     if (taskChannelsActive()) taskCreated(this);
     if (options.eagerStart === true && loop.isRunning()) {
-      this.runScheduled();
+      this.#start(true);
     } else {
       loop[kScheduleRunnable](this);
     }
@@ -369,8 +372,18 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     throw new Error("Task does not support setException(): throw from the task's function instead");
   }
 
-  /** @internal first step: run the function in the task's context. */
+  /** @internal first step, from the loop's drain: run the function in the task's context. */
   runScheduled(): void {
+    this.#start(false);
+  }
+
+  /**
+   * Runs the function in the task's async context. From the loop's drain (`scoped` false) the
+   * context is entered and left in place: the drain is a microtask or a Node callback, whose caller
+   * restores its own context when it returns, and `run()`'s restore would cost a second context
+   * frame per task. Eager starts run inside the creator's code, so they restore it (`scoped`).
+   */
+  #start(scoped: boolean): void {
     if (this.#started) return;
     this.#started = true;
     if (this.#mustCancel) {
@@ -378,12 +391,22 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       this.#finishCancelled(this.#newCancelledError());
       return;
     }
-    const fn = this.#fn!;
     this.#markRunning();
+    if (scoped) {
+      taskStorage.run(this, () => this.#runFn());
+    } else {
+      taskStorage.enterWith(this);
+      this.#runFn();
+    }
+  }
+
+  // Calls the function and follows what it returns; the task's context is the current one.
+  #runFn(): void {
+    const fn = this.#fn!;
     const wasInCallback = setInLoopCallback(false);
     let out: PromiseLike<T> | T;
     try {
-      out = taskStorage.run(this, fn);
+      out = fn();
     } catch (error) {
       this.#fail(error);
       return;
@@ -391,24 +414,34 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       setInLoopCallback(wasInCallback);
     }
     if (out instanceof Promise) {
-      (out as Promise<T>).then(
-        (value) => this.#succeed(value),
-        (error: unknown) => this.#fail(error),
-      );
+      if (Object.getPrototypeOf(out) === Promise.prototype) {
+        // A native promise calls its reactions in the context current at then(), this task's:
+        // they find the task there, so no closure is made per task (see onFnFulfilled).
+        promiseThen.call(out, onFnFulfilled, onFnRejected);
+      } else {
+        (out as Promise<T>).then(
+          (value) => this.#succeed(value),
+          (error: unknown) => this.#fail(error),
+        );
+      }
     } else if (isThenable(out)) {
       // An aiots future returned by the function is awaited as the task's own wait.
       // (outside loop-callback mode, or the future would not see this task awaiting it and a cancel would not reach it)
-      taskStorage.run(this, () => {
-        const was = setInLoopCallback(false);
-        try {
-          this.#adopt(out);
-        } finally {
-          setInLoopCallback(was);
-        }
-      });
+      const was = setInLoopCallback(false);
+      try {
+        this.#adopt(out);
+      } finally {
+        setInLoopCallback(was);
+      }
     } else {
       this.#succeed(out);
     }
+  }
+
+  static {
+    // The reactions to a function's native promise: they run in the task's context (see #runFn).
+    onFnFulfilled = (value) => taskOfContext().#succeed(value);
+    onFnRejected = (error) => taskOfContext().#fail(error);
   }
 
   /** @internal the task starts awaiting `future` (called from `Future.then`). */
@@ -559,6 +592,16 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     unretrieved.add(record);
     failureRegistry.register(this, record, this);
   }
+}
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(promise) above
+const promiseThen = Promise.prototype.then;
+
+// The task whose context a reaction of its function's promise runs in (see Task#runFn).
+function taskOfContext(): Task<unknown> {
+  const task = taskStorage.getStore();
+  if (!(task instanceof Task)) throw new Error("aiots internal error: a task's completion ran outside the task's context");
+  return task;
 }
 
 function creationStack(): string {
