@@ -417,7 +417,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       if (Object.getPrototypeOf(out) === Promise.prototype) {
         // A native promise calls its reactions in the context current at then(), this task's:
         // they find the task there, so no closure is made per task (see onFnFulfilled).
-        promiseThen.call(out, onFnFulfilled, onFnRejected);
+        void promiseThen.call(out, onFnFulfilled, onFnRejected);
       } else {
         (out as Promise<T>).then(
           (value) => this.#succeed(value),
