@@ -22,7 +22,7 @@ import { currentAwaitingTask, kDeferrableCancel, makeInternalError, setInLoopCal
 import { undeliveredCancels, watchUndeliveredCancel } from "./internal/undelivered-cancels.ts";
 import { adoptPromise } from "./foreign-futures.ts";
 import { callbackName } from "./internal/inspect.ts";
-import { kScheduleRunnable, taskActivity, type Runnable } from "./internal/runnable.ts";
+import { kScheduleRunnable, taskActivity, taskSuspended, type Runnable } from "./internal/runnable.ts";
 import { kWaitingOn } from "./internal/awaited-by.ts";
 import { noteSuspended, tracking as awaitSites } from "./internal/await-sites.ts";
 import { taskChannelsActive, taskCreated } from "./internal/diagnostics.ts";
@@ -455,7 +455,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     if (future.done()) return;
     if (this.#activeEpoch === taskActivity.epoch) {
       this.#activeEpoch = 0;
-      taskActivity.running -= 1;
+      taskSuspended();
     }
     if (this.#waitingOn === null) this.#waitingOn = future;
     else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
@@ -527,32 +527,29 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   #succeed(value: T): void {
     if (this.done()) return;
-    this.#finishing();
+    const wasRunning = this.#finishing();
     if (this.#mustCancel) {
       // Cancelled right before the function returned: the task ends cancelled (asyncio).
       this.#mustCancel = false;
       this.#finishCancelled(this.#newCancelledError());
-      return;
+    } else {
+      super.setResult(value);
     }
-    super.setResult(value);
+    // Counted out after the settlement, which may have woken awaiters: the loop then waits for them.
+    if (wasRunning) taskSuspended();
   }
 
   #fail(error: unknown): void {
     if (this.done()) return;
-    const cancellation = this.#asCancellation(error);
+    const wasRunning = this.#finishing();
+    const cancellation = this.#asCancellation(error) ?? (error instanceof CancelledError ? error : null);
     if (cancellation !== null) {
-      this.#finishing();
       this.#finishCancelled(cancellation);
-      return;
+    } else {
+      super.setException(error === undefined ? new Error("task threw undefined") : error);
+      if (this.hasUnretrievedException()) this.#trackFailure(error);
     }
-    if (error instanceof CancelledError) {
-      this.#finishing();
-      this.#finishCancelled(error);
-      return;
-    }
-    this.#finishing();
-    super.setException(error === undefined ? new Error("task threw undefined") : error);
-    if (this.hasUnretrievedException()) this.#trackFailure(error);
+    if (wasRunning) taskSuspended();
   }
 
   // Node APIs given `task.signal` reject with an AbortError whose cause is our CancelledError:
@@ -569,12 +566,15 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     super.cancel(error.message);
   }
 
-  #finishing(): void {
-    if (this.#activeEpoch === taskActivity.epoch) taskActivity.running -= 1;
+  // Leaves the pending state; returns whether the task counted as running (the caller counts it
+  // out once it has settled: see taskSuspended).
+  #finishing(): boolean {
+    const wasRunning = this.#activeEpoch === taskActivity.epoch;
     this.#activeEpoch = 0;
     this.#waitingOn = null;
     this.#alsoWaitingOn = null;
     this.#unlinkPending(pendingList(this.loopRef));
+    return wasRunning;
   }
 
   #trackFailure(exception: unknown): void {
