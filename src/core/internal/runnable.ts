@@ -3,6 +3,12 @@
  * without allocating a handle (a task's first step, a `sleep(0)`). Both run through `runScheduled`.
  */
 export interface Runnable {
+  /**
+   * Runs the scheduled step. A task's first step enters the task's async context and leaves it in
+   * place (a second context frame per task would cost more than the step's other allocations), so
+   * a loop calls this only from its own iteration: a microtask or a Node callback, whose caller
+   * restores the context when it returns.
+   */
   runScheduled(): void;
 }
 
