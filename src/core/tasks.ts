@@ -18,7 +18,7 @@
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop, type TaskFactory, type TaskOptions } from "./events.ts";
 import { Future, isFuture, isThenable } from "./futures.ts";
-import { currentAwaitingTask, kDeferrableCancel, makeInternalError, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, makeInternalError, runTaskStep, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
 import { undeliveredCancels, watchUndeliveredCancel } from "./internal/undelivered-cancels.ts";
 import { adoptPromise } from "./foreign-futures.ts";
 import { callbackName } from "./internal/inspect.ts";
@@ -83,6 +83,7 @@ const kRevived: unique symbol = Symbol("aiots.revivedTask");
 
 let onFnFulfilled: (value: unknown) => void;
 let onFnRejected: (error: unknown) => void;
+let runFnOf: (task: Task<unknown>) => void;
 
 const STARTED = 1;
 const MUST_CANCEL = 2;
@@ -377,13 +378,9 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     this.#start(false);
   }
 
-  /**
-   * Runs the function in the task's async context. From the loop's drain (`scoped` false) the
-   * context is entered and left in place: the drain is a microtask or a Node callback, whose caller
-   * restores its own context when it returns, and `run()`'s restore would cost a second context
-   * frame per task. Eager starts run inside the creator's code, so they restore it (`scoped`).
-   */
-  #start(scoped: boolean): void {
+  // Runs the function in the task's async context: from the loop's drain (see runTaskStep), or,
+  // for an eager start (`inCreator`), inside the creator's code, whose context it extends.
+  #start(inCreator: boolean): void {
     if (this.#started) return;
     this.#started = true;
     if (this.#mustCancel) {
@@ -392,12 +389,8 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       return;
     }
     this.#markRunning();
-    if (scoped) {
-      taskStorage.run(this, () => this.#runFn());
-    } else {
-      taskStorage.enterWith(this);
-      this.#runFn();
-    }
+    if (inCreator) taskStorage.run(this, runFnOf, this);
+    else runTaskStep(this, runFnOf);
   }
 
   // Calls the function and follows what it returns; the task's context is the current one.
@@ -442,6 +435,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     // The reactions to a function's native promise: they run in the task's context (see #runFn).
     onFnFulfilled = (value) => taskOfContext().#succeed(value);
     onFnRejected = (error) => taskOfContext().#fail(error);
+    runFnOf = (task) => task.#runFn();
   }
 
   /** @internal the task starts awaiting `future` (called from `Future.then`). */

@@ -10,6 +10,7 @@
  * and timers are polled at least every `IO_BUDGET` callbacks, however busy the loop is.
  * @module
  */
+import { AsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { inspect } from "node:util";
 import {
@@ -27,6 +28,8 @@ import {
   setCaptureStacks,
   setWatchUndeliveredCancels,
   setInLoopCallback,
+  enterDrain,
+  leaveDrain,
   setRunningLoop,
   inspectSymbol,
   kScheduleRunnable,
@@ -126,6 +129,8 @@ export class EventLoop extends AbstractEventLoop {
   // that ends a wait for a task blocked on a foreign promise is armed (see #waitForQuiet).
   #drainInMicrotask = false;
   #quietTickArmed = false;
+  // The async context runForever() was called in (see #onQuiet).
+  #loopContext: AsyncResource | null = null;
   #running = false;
   #stopping = false;
   #closed = false;
@@ -231,6 +236,7 @@ export class EventLoop extends AbstractEventLoop {
     setRunningLoop(this);
     setCaptureStacks(this.#debug);
     this.#keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    this.#loopContext = new AsyncResource("aiots.loop");
     if (this.#debug) this.#startDebugMonitor();
     const stopped = new Promise<void>((resolve) => {
       this.#onStopped = resolve;
@@ -512,7 +518,15 @@ export class EventLoop extends AbstractEventLoop {
     }
   }
 
+  // Called inside the task that suspended last: the drain is scheduled from the loop's own context,
+  // not that task's, or every later drain (and the timers and handles it creates) would keep the
+  // task's context, and so the task, alive.
   readonly #onQuiet = (): void => {
+    if (this.#loopContext === null) void resolvedPromise.then(this.#drainSoon);
+    else this.#loopContext.runInAsyncScope(this.#queueDrainSoon);
+  };
+
+  readonly #queueDrainSoon = (): void => {
     void resolvedPromise.then(this.#drainSoon);
   };
 
@@ -546,6 +560,7 @@ export class EventLoop extends AbstractEventLoop {
     const monitor = this.#slowMonitor;
     const wasInCallback = setInLoopCallback(true);
     let ran = 0;
+    enterDrain();
     try {
       while (this.#iterationLeft > 0) {
         this.#iterationLeft -= 1;
@@ -555,6 +570,7 @@ export class EventLoop extends AbstractEventLoop {
         if (taskActivity.running > 0 && this.#iterationLeft > 0) break;
       }
     } finally {
+      leaveDrain();
       setInLoopCallback(wasInCallback);
       this.#budgetUsed += ran;
     }
