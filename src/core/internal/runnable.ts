@@ -4,10 +4,9 @@
  */
 export interface Runnable {
   /**
-   * Runs the scheduled step. A task's first step enters the task's async context and leaves it in
-   * place (a second context frame per task would cost more than the step's other allocations), so
-   * a loop calls this only from its own iteration: a microtask or a Node callback, whose caller
-   * restores the context when it returns.
+   * Runs the scheduled step. A loop calls it from its iteration, between `enterDrain()` and
+   * `leaveDrain()`: a task's first step then enters the task's context inside the drain's own,
+   * captured once per drain (see `runTaskStep`); outside a drain it costs a second context frame.
    */
   runScheduled(): void;
 }
