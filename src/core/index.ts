@@ -34,6 +34,8 @@ export {
   type AwaitingTask,
   type Cancellable,
   currentAwaitingTask,
+  enterDrain,
+  leaveDrain,
   makeInternalError,
   getRunningLoopOrNull,
   outsideTasks,

@@ -16,11 +16,13 @@ import { checkDelay } from "./internal/validate.ts";
 
 function noop(): void {}
 
+// Memory: a program may hold 100,000s of sleeping tasks, each with one wait. The wait keeps only the
+// promise's resolve function: a cancel resolves it with a rejected promise (two promise reactions
+// later than a reject would, on a path that is rare), so the reject function is garbage at once.
 class SleepWait<T> implements Runnable, Cancellable {
   readonly #value: T;
   readonly #task: AwaitingTask | undefined;
-  readonly #resolve: (value: T) => void;
-  readonly #reject: (reason: unknown) => void;
+  readonly #resolve: (value: T | Promise<never>) => void;
   readonly promise: Promise<T>;
   #done = false;
   timer: TimerHandle | null = null;
@@ -28,10 +30,9 @@ class SleepWait<T> implements Runnable, Cancellable {
   constructor(value: T, task: AwaitingTask | undefined) {
     this.#value = value;
     this.#task = task;
-    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    const { promise, resolve } = Promise.withResolvers<T>();
     this.promise = promise;
     this.#resolve = resolve;
-    this.#reject = reject;
   }
 
   done(): boolean {
@@ -54,7 +55,7 @@ class SleepWait<T> implements Runnable, Cancellable {
     this.#task?.resumeFrom(this);
     // A sleep that was cancelled but never awaited must not crash the process.
     this.promise.catch(noop);
-    this.#reject(makeInternalError(() => new CancelledError(msg)));
+    this.#resolve(Promise.reject(makeInternalError(() => new CancelledError(msg))));
     return true;
   }
 

@@ -18,11 +18,11 @@
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop, type TaskFactory, type TaskOptions } from "./events.ts";
 import { Future, isFuture, isThenable } from "./futures.ts";
-import { currentAwaitingTask, kDeferrableCancel, makeInternalError, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, makeInternalError, runTaskStep, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
 import { undeliveredCancels, watchUndeliveredCancel } from "./internal/undelivered-cancels.ts";
 import { adoptPromise } from "./foreign-futures.ts";
 import { callbackName } from "./internal/inspect.ts";
-import { kScheduleRunnable, taskActivity, type Runnable } from "./internal/runnable.ts";
+import { kScheduleRunnable, taskActivity, taskSuspended, type Runnable } from "./internal/runnable.ts";
 import { kWaitingOn } from "./internal/awaited-by.ts";
 import { noteSuspended, tracking as awaitSites } from "./internal/await-sites.ts";
 import { taskChannelsActive, taskCreated } from "./internal/diagnostics.ts";
@@ -80,6 +80,10 @@ function reportNeverRetrieved(record: FailureRecord, task: Task<unknown>): void 
 }
 
 const kRevived: unique symbol = Symbol("aiots.revivedTask");
+
+let onFnFulfilled: (value: unknown) => void;
+let onFnRejected: (error: unknown) => void;
+let runFnOf: (task: Task<unknown>) => void;
 
 const STARTED = 1;
 const MUST_CANCEL = 2;
@@ -212,7 +216,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     this.#linkPending(pendingList(loop));
     if (taskChannelsActive()) taskCreated(this);
     if (options.eagerStart === true && loop.isRunning()) {
-      this.runScheduled();
+      this.#start(true);
     } else {
       loop[kScheduleRunnable](this);
     }
@@ -369,8 +373,14 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     throw new Error("Task does not support setException(): throw from the task's function instead");
   }
 
-  /** @internal first step: run the function in the task's context. */
+  /** @internal first step, from the loop's drain: run the function in the task's context. */
   runScheduled(): void {
+    this.#start(false);
+  }
+
+  // Runs the function in the task's async context: from the loop's drain (see runTaskStep), or,
+  // for an eager start (`inCreator`), inside the creator's code, whose context it extends.
+  #start(inCreator: boolean): void {
     if (this.#started) return;
     this.#started = true;
     if (this.#mustCancel) {
@@ -378,12 +388,18 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       this.#finishCancelled(this.#newCancelledError());
       return;
     }
-    const fn = this.#fn!;
     this.#markRunning();
+    if (inCreator) taskStorage.run(this, runFnOf, this);
+    else runTaskStep(this, runFnOf);
+  }
+
+  // Calls the function and follows what it returns; the task's context is the current one.
+  #runFn(): void {
+    const fn = this.#fn!;
     const wasInCallback = setInLoopCallback(false);
     let out: PromiseLike<T> | T;
     try {
-      out = taskStorage.run(this, fn);
+      out = fn();
     } catch (error) {
       this.#fail(error);
       return;
@@ -391,24 +407,35 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       setInLoopCallback(wasInCallback);
     }
     if (out instanceof Promise) {
-      (out as Promise<T>).then(
-        (value) => this.#succeed(value),
-        (error: unknown) => this.#fail(error),
-      );
+      if (Object.getPrototypeOf(out) === Promise.prototype) {
+        // A native promise calls its reactions in the context current at then(), this task's:
+        // they find the task there, so no closure is made per task (see onFnFulfilled).
+        void promiseThen.call(out, onFnFulfilled, onFnRejected);
+      } else {
+        (out as Promise<T>).then(
+          (value) => this.#succeed(value),
+          (error: unknown) => this.#fail(error),
+        );
+      }
     } else if (isThenable(out)) {
       // An aiots future returned by the function is awaited as the task's own wait.
       // (outside loop-callback mode, or the future would not see this task awaiting it and a cancel would not reach it)
-      taskStorage.run(this, () => {
-        const was = setInLoopCallback(false);
-        try {
-          this.#adopt(out);
-        } finally {
-          setInLoopCallback(was);
-        }
-      });
+      const was = setInLoopCallback(false);
+      try {
+        this.#adopt(out);
+      } finally {
+        setInLoopCallback(was);
+      }
     } else {
       this.#succeed(out);
     }
+  }
+
+  static {
+    // The reactions to a function's native promise: they run in the task's context (see #runFn).
+    onFnFulfilled = (value) => taskOfContext().#succeed(value);
+    onFnRejected = (error) => taskOfContext().#fail(error);
+    runFnOf = (task) => task.#runFn();
   }
 
   /** @internal the task starts awaiting `future` (called from `Future.then`). */
@@ -422,7 +449,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     if (future.done()) return;
     if (this.#activeEpoch === taskActivity.epoch) {
       this.#activeEpoch = 0;
-      taskActivity.running -= 1;
+      taskSuspended();
     }
     if (this.#waitingOn === null) this.#waitingOn = future;
     else if (this.#waitingOn !== future) (this.#alsoWaitingOn ??= new Set()).add(future);
@@ -494,32 +521,29 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   #succeed(value: T): void {
     if (this.done()) return;
-    this.#finishing();
+    const wasRunning = this.#finishing();
     if (this.#mustCancel) {
       // Cancelled right before the function returned: the task ends cancelled (asyncio).
       this.#mustCancel = false;
       this.#finishCancelled(this.#newCancelledError());
-      return;
+    } else {
+      super.setResult(value);
     }
-    super.setResult(value);
+    // Counted out after the settlement, which may have woken awaiters: the loop then waits for them.
+    if (wasRunning) taskSuspended();
   }
 
   #fail(error: unknown): void {
     if (this.done()) return;
-    const cancellation = this.#asCancellation(error);
+    const wasRunning = this.#finishing();
+    const cancellation = this.#asCancellation(error) ?? (error instanceof CancelledError ? error : null);
     if (cancellation !== null) {
-      this.#finishing();
       this.#finishCancelled(cancellation);
-      return;
+    } else {
+      super.setException(error === undefined ? new Error("task threw undefined") : error);
+      if (this.hasUnretrievedException()) this.#trackFailure(error);
     }
-    if (error instanceof CancelledError) {
-      this.#finishing();
-      this.#finishCancelled(error);
-      return;
-    }
-    this.#finishing();
-    super.setException(error === undefined ? new Error("task threw undefined") : error);
-    if (this.hasUnretrievedException()) this.#trackFailure(error);
+    if (wasRunning) taskSuspended();
   }
 
   // Node APIs given `task.signal` reject with an AbortError whose cause is our CancelledError:
@@ -536,12 +560,15 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     super.cancel(error.message);
   }
 
-  #finishing(): void {
-    if (this.#activeEpoch === taskActivity.epoch) taskActivity.running -= 1;
+  // Leaves the pending state; returns whether the task counted as running (the caller counts it
+  // out once it has settled: see taskSuspended).
+  #finishing(): boolean {
+    const wasRunning = this.#activeEpoch === taskActivity.epoch;
     this.#activeEpoch = 0;
     this.#waitingOn = null;
     this.#alsoWaitingOn = null;
     this.#unlinkPending(pendingList(this.loopRef));
+    return wasRunning;
   }
 
   #trackFailure(exception: unknown): void {
@@ -559,6 +586,16 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
     unretrieved.add(record);
     failureRegistry.register(this, record, this);
   }
+}
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(promise) above
+const promiseThen = Promise.prototype.then;
+
+// The task whose context a reaction of its function's promise runs in (see Task#runFn).
+function taskOfContext(): Task<unknown> {
+  const task = taskStorage.getStore();
+  if (!(task instanceof Task)) throw new Error("aiots internal error: a task's completion ran outside the task's context");
+  return task;
 }
 
 function creationStack(): string {

@@ -10,6 +10,7 @@
  * and timers are polled at least every `IO_BUDGET` callbacks, however busy the loop is.
  * @module
  */
+import { AsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { inspect } from "node:util";
 import {
@@ -27,6 +28,8 @@ import {
   setCaptureStacks,
   setWatchUndeliveredCancels,
   setInLoopCallback,
+  enterDrain,
+  leaveDrain,
   setRunningLoop,
   inspectSymbol,
   kScheduleRunnable,
@@ -82,9 +85,6 @@ import { createDatagramEndpoint, connectReadPipe, connectWritePipe } from "../ne
 /** Callbacks run before the loop lets libuv poll for I/O again (see the module note). */
 export const IO_BUDGET = 512;
 
-// Promise reactions a drain waits through for woken tasks to suspend before it uses the tick queue.
-const SPIN_LIMIT = 256;
-
 // Keeps Node's process alive while the loop runs, as a running asyncio loop keeps Python busy.
 const KEEP_ALIVE_MS = 2 ** 30;
 
@@ -125,8 +125,12 @@ export class EventLoop extends AbstractEventLoop {
   #budgetUsed = 0;
   // Callbacks of the current iteration not run yet (an iteration may span several drains).
   #iterationLeft = 0;
-  // Promise reactions waited through so far for woken tasks to suspend (see #drainSoon).
-  #spins = 0;
+  // Whether the running drain was called from a microtask (see #drainSoon), and whether the tick
+  // that ends a wait for a task blocked on a foreign promise is armed (see #waitForQuiet).
+  #drainInMicrotask = false;
+  #quietTickArmed = false;
+  // The async context runForever() was called in (see #onQuiet).
+  #loopContext: AsyncResource | null = null;
   #running = false;
   #stopping = false;
   #closed = false;
@@ -232,6 +236,7 @@ export class EventLoop extends AbstractEventLoop {
     setRunningLoop(this);
     setCaptureStacks(this.#debug);
     this.#keepAlive = setInterval(noop, KEEP_ALIVE_MS);
+    this.#loopContext = new AsyncResource("aiots.loop");
     if (this.#debug) this.#startDebugMonitor();
     const stopped = new Promise<void>((resolve) => {
       this.#onStopped = resolve;
@@ -487,26 +492,50 @@ export class EventLoop extends AbstractEventLoop {
   };
 
   // A drain chained as a microtask runs at once only if no task is still on its way to its next
-  // suspension; otherwise it waits for the tick queue, which Node runs once V8's microtask queue is
-  // empty, so every task resumed before runs to its next suspension first, through any depth of
-  // async calls (asyncio: one sleep(0) lets every other ready task run). A single task switching
-  // with itself (the common hot loop) keeps the microtask path.
+  // suspension (asyncio: one sleep(0) lets every other ready task run, through any depth of async
+  // calls). Otherwise it waits: the last running task to suspend tells the loop at that moment
+  // (taskActivity.onQuiet), and the drain follows as one promise reaction queued after whatever that
+  // task queued. A task that does not suspend on an aiots wait (it awaits a foreign promise) is
+  // waited for through the tick queue instead, which Node runs once V8's microtask queue is empty.
+  // A single task switching with itself (the common hot loop) keeps the microtask path.
   readonly #drainSoon = (): void => {
+    if (!this.#drainScheduled) return; // a wait ended by the tick queue already drained
     if (taskActivity.running > 0) {
-      // Usually the woken task reaches its suspension within a few promise reactions: check again
-      // after those (cheap). A task that does not (it awaits a foreign promise, or its chain is very
-      // deep) is waited for through the tick queue instead.
-      if (this.#spins < SPIN_LIMIT) {
-        this.#spins += 1;
-        void resolvedPromise.then(this.#drainSoon);
-      } else {
-        this.#spins = 0;
-        process.nextTick(this.#drainQuiet);
-      }
+      this.#waitForQuiet();
       return;
     }
-    this.#spins = 0;
+    this.#drainInMicrotask = true;
     this.#drain();
+    this.#drainInMicrotask = false;
+  };
+
+  // Runs in a microtask (so the tick armed here runs only once the microtask queue is empty).
+  #waitForQuiet(): void {
+    taskActivity.onQuiet = this.#onQuiet;
+    if (!this.#quietTickArmed) {
+      this.#quietTickArmed = true;
+      process.nextTick(this.#onQuietTick);
+    }
+  }
+
+  // Called inside the task that suspended last: the drain is scheduled from the loop's own context,
+  // not that task's, or every later drain (and the timers and handles it creates) would keep the
+  // task's context, and so the task, alive.
+  readonly #onQuiet = (): void => {
+    if (this.#loopContext === null) void resolvedPromise.then(this.#drainSoon);
+    else this.#loopContext.runInAsyncScope(this.#queueDrainSoon);
+  };
+
+  readonly #queueDrainSoon = (): void => {
+    void resolvedPromise.then(this.#drainSoon);
+  };
+
+  // The microtask queue is empty: if the loop still waits, the running task is blocked on a foreign promise.
+  readonly #onQuietTick = (): void => {
+    this.#quietTickArmed = false;
+    if (taskActivity.onQuiet !== this.#onQuiet) return;
+    taskActivity.onQuiet = null;
+    this.#drainQuiet();
   };
 
   // The microtask queue is empty here: every task is suspended (see taskActivity).
@@ -531,6 +560,7 @@ export class EventLoop extends AbstractEventLoop {
     const monitor = this.#slowMonitor;
     const wasInCallback = setInLoopCallback(true);
     let ran = 0;
+    enterDrain();
     try {
       while (this.#iterationLeft > 0) {
         this.#iterationLeft -= 1;
@@ -540,11 +570,18 @@ export class EventLoop extends AbstractEventLoop {
         if (taskActivity.running > 0 && this.#iterationLeft > 0) break;
       }
     } finally {
+      leaveDrain();
       setInLoopCallback(wasInCallback);
       this.#budgetUsed += ran;
     }
     if (this.#iterationLeft > 0) {
-      this.#scheduleDrain();
+      // A callback woke a task (or I/O ran out of budget): the rest of the iteration runs once it suspends.
+      if (taskActivity.running > 0 && this.#drainInMicrotask && this.#budgetUsed < IO_BUDGET) {
+        this.#drainScheduled = true;
+        this.#waitForQuiet();
+      } else {
+        this.#scheduleDrain();
+      }
       return;
     }
     if (this.#stopping) {

@@ -43,7 +43,12 @@ export class SlowCallbackMonitor {
     });
     const stopAfter = promiseHooks.onAfter(() => {
       if (this.#depth === 0) return;
-      if (--this.#depth === 0) this.#check(performance.now() - this.#startedAt, currentAwaitingTask());
+      if (--this.#depth !== 0) return;
+      const elapsedMs = performance.now() - this.#startedAt;
+      // The culprit is looked up only for a slow reaction: reading it calls the current task's
+      // done(), which would count as inspecting a task whose completion this reaction was (that
+      // reaction runs in the task's context), and hide it from the never-awaited report.
+      if (elapsedMs >= this.#loop.slowCallbackDuration * 1000) this.#check(elapsedMs, currentAwaitingTask());
     });
     this.#stopHooks = () => {
       (stopBefore as () => void)();

@@ -82,3 +82,42 @@ test("gather refuses functions and non-awaitables with a message saying what to 
     assert.throws(() => gather([sleep(0)], "nope" as never), /options object/);
   });
 });
+
+test("promise children: results in order among futures, the first rejection fails the gather, later ones are handled", async () => {
+  await run(async () => {
+    const { getRunningLoop } = await import("../../src/index.ts");
+    const fut = getRunningLoop().createFuture<string>();
+    getRunningLoop().callLater(0.001, () => fut.setResult("future"));
+    const slow = new Promise<string>((resolve) => setTimeout(resolve, 5, "slow promise"));
+    assert.deepEqual(await gather(slow, fut, Promise.resolve(3), createTask(async () => "task")), ["slow promise", "future", 3, "task"]);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const first = new Error("first");
+      const late = new Promise((_, reject) => setTimeout(reject, 5, new Error("late")));
+      assert.equal(await rejection(gather(late, Promise.reject(first), sleep(0.02))), first);
+      // A refused argument after a rejected promise: the TypeError, and the rejection is handled.
+      assert.throws(() => gather(Promise.reject(new Error("before the bad one")), 42 as never), /Future, a Task or a promise is required/);
+      await sleep(0.02);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
+
+test("cancelling a gather with promise children: with returnExceptions it ends cancelled once its futures are done", async () => {
+  await run(async () => {
+    const pending = new Promise<never>(() => {});
+    const child = createTask(() => sleep(10));
+    const g = gather([pending, child, Promise.resolve("done")], { returnExceptions: true });
+    await sleep(0);
+    assert.equal(g.cancel(), true);
+    assert.ok((await rejection(g)) instanceof CancelledError);
+    assert.equal(child.cancelled(), true);
+    const g2 = gather(pending, createTask(() => sleep(10)));
+    assert.equal(g2.cancel(), true);
+    assert.ok((await rejection(g2)) instanceof CancelledError);
+  });
+});

@@ -9,7 +9,7 @@
  *
  * Only one loop runs at a time (as one asyncio loop per thread); `runningLoop` is that loop.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 
 /** What a future needs to know about the task that awaits it. Implemented by `Task`. */
 export interface AwaitingTask {
@@ -55,6 +55,44 @@ export function setInLoopCallback(value: boolean): boolean {
   const previous = inLoopCallback;
   inLoopCallback = value;
   return previous;
+}
+
+/**
+ * The async context a loop drain started in, captured when its first task step runs (one object
+ * per drain), and whether a drain runs. A task's first step enters the task's context inside it,
+ * so the drain goes on in its own context afterwards: nothing the drain creates later (a timer, a
+ * handle) keeps a finished task alive through that task's context. `run()` would restore the same
+ * way at the cost of a second context frame per task.
+ */
+let drainContext: AsyncResource | null = null;
+let drainDepth = 0;
+
+/** The loop's drain begins (called by the loop around the callbacks it runs). */
+export function enterDrain(): void {
+  drainDepth += 1;
+}
+
+/** The loop's drain ends. */
+export function leaveDrain(): void {
+  drainDepth -= 1;
+  if (drainDepth === 0) drainContext = null;
+}
+
+function stepInContext<T extends AwaitingTask>(task: T, step: (task: T) => void): void {
+  taskStorage.enterWith(task);
+  step(task);
+}
+
+/**
+ * Runs a task's first step, `step(task)`, in the task's context: the context current now plus the
+ * task, left again when it returns (see drainContext).
+ */
+export function runTaskStep<T extends AwaitingTask>(task: T, step: (task: T) => void): void {
+  if (drainDepth === 0) {
+    taskStorage.run(task, step, task);
+    return;
+  }
+  (drainContext ??= new AsyncResource("aiots.drain")).runInAsyncScope(stepInContext, null, task, step);
 }
 
 /**
