@@ -23,6 +23,9 @@
  * @module
  */
 
+// Given-back items are idle for at least this long (ms): a billion seconds, more than any real wait.
+const GIVEN_BACK_IDLE = "1000000000000";
+
 // Shared prelude.
 const PRELUDE = `
 local function lastId(key)
@@ -96,7 +99,7 @@ return {'ok', id}
  * since its last script, so putters waiting for room are told). Takes one item without blocking:
  * first an expired one (taken by a consumer that has not acknowledged or renewed it for
  * visibilityMs), else the next new one. Returns {"item", id, json, "claimed" | "new"} | {"empty"} |
- * {"shutdown"}.
+ * {"shutdown", "1" | "2"}.
  */
 export const TAKE = script("take", `
 local base, g, me = ARGV[1], ARGV[2], ARGV[3]
@@ -125,7 +128,7 @@ if state ~= '2' then
     return {'item', e[1], e[2][2], 'new'}
   end
 end
-if state then return {'shutdown'} end
+if state then return {'shutdown', state} end
 return {'empty'}
 `);
 
@@ -202,7 +205,7 @@ local n = 0
 for i = 4, #ARGV do
   local p = redis.call('XPENDING', s, g, ARGV[i], ARGV[i], 1)
   if p[1] and p[1][2] == me then
-    redis.call('XCLAIM', s, g, me, 0, ARGV[i], 'IDLE', 1000000000000, 'JUSTID')
+    redis.call('XCLAIM', s, g, me, 0, ARGV[i], 'IDLE', ${GIVEN_BACK_IDLE}, 'JUSTID')
     n = n + 1
   end
 end
@@ -215,7 +218,8 @@ return n
 
 /**
  * ARGV: base, immediate (1|0). Marks the queue shut down for every instance and wakes all waiters.
- * With immediate, each group's items not yet taken are dropped (which counts them done for join()).
+ * With immediate, each group's items not yet taken (new ones, and given-back ones: taken for a
+ * get() that was gone) are dropped, which counts them done for join().
  */
 export const SHUTDOWN = script("shutdown", `
 local base = ARGV[1]
@@ -231,6 +235,10 @@ if ARGV[2] == '1' then
       end
     end
     redis.call('XGROUP', 'DELCONSUMER', s, g, '-aiots-shutdown-')
+    for _, p in ipairs(redis.call('XPENDING', s, g, 'IDLE', ${GIVEN_BACK_IDLE}, '-', '+', 1000000)) do
+      redis.call('XACK', s, g, p[1])
+      redis.call('XDEL', s, p[1])
+    end
   end
 elseif not redis.call('GET', base .. ':shutdown') then
   redis.call('SET', base .. ':shutdown', '1')

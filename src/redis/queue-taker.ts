@@ -1,5 +1,5 @@
 /**
- * How a `RedisQueue` instance takes items for its waiting `get()` calls.
+ * How a `RedisQueue` instance takes items for its `get()` calls.
  *
  * The getters wait in the process, each on its own future. One loop per instance (the pump) feeds
  * them: it blocks in `XREADGROUP ... COUNT <getters> BLOCK` on a connection of its own and hands
@@ -9,14 +9,21 @@
  * event, and on the first get) the pump runs the non-blocking TAKE script instead, which first
  * claims items whose holder stopped renewing them and reports the shutdown state.
  *
+ * Reading ahead: `taskDone()` sends its acknowledgement on the reading connection, followed in the
+ * same write by the read for the get() that a consumer loop makes next (`prefetch()`), so that a
+ * consumer's item costs one write instead of two. What that read brings before a get() asks waits
+ * in `#buffer` for at most `#grace` ms (a fifth of a second at most, and a quarter of the
+ * visibility timeout); then it is given back, the read is ended, and reading ahead stops until
+ * gets follow acknowledgements closely again.
+ *
  * A cancelled get() takes nothing: the getter stops waiting at once (its future is cancelled, no
- * round trip), and an item the read brings afterwards goes to the next getter of this instance or,
+ * round trip), and an item a read brings afterwards goes to the next getter of this instance or,
  * when none waits, is given back (GIVE_BACK: expired at once, so the next take anywhere gets it).
  * When the last getter leaves while a read is blocked, `CLIENT UNBLOCK` on the command connection
  * ends that read early so that it usually brings nothing; it is never waited for. Every item Redis
  * hands to this consumer is therefore returned by exactly one get(), or given back, or (when the
- * connection dropped with it in the reply) left in this consumer's pending list, unrenewed, to be
- * delivered again after `visibilityTimeout`.
+ * connection dropped with it in the reply, or the process died with it read ahead) left in this
+ * consumer's pending list, unrenewed, to be delivered again after `visibilityTimeout`.
  * @module
  */
 import { getRunningLoop, waitFuture, type Future } from "../core/index.ts";
@@ -72,9 +79,18 @@ export class Taker {
   #taken = false;
   #takenTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #givingBack = new Set<Promise<unknown>>();
+  // Reading ahead (see the module comment).
+  readonly #buffer: Taken[] = [];
+  readonly #grace: number;
+  #speculate = true;
+  #speculative = false;
+  #spareUntil = 0;
+  #spareTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastDoneAt = -Infinity;
 
   constructor(host: TakerHost) {
     this.#host = host;
+    this.#grace = Math.max(1, Math.min(200, host.visibilityMs / 4));
   }
 
   /** How many get() calls wait. */
@@ -82,11 +98,18 @@ export class Taker {
     return this.#getters.length;
   }
 
+  /** How many items were read ahead and wait for a get(). */
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
   /**
    * Waits for an item for one get().
    * @throws {QueueShutDown} once the queue is shut down and drained; {CancelledError} (nothing taken).
    */
   async take(): Promise<Taken> {
+    if (this.#buffer.length > 0 && this.shutdownState === "0") return this.#buffer.shift()!;
+    if (!this.#speculate && Date.now() - this.#lastDoneAt < this.#grace) this.#speculate = true;
     const fut = getRunningLoop().createFuture<Taken>();
     this.#getters.push(fut);
     this.#pumping ??= this.#pump();
@@ -98,6 +121,25 @@ export class Taker {
       if (fut.done() && !fut.cancelled() && fut.exception() === null) this.#hand([fut.result()]);
       throw error;
     }
+  }
+
+  /**
+   * Called by taskDone(): the reading connection when it may carry the acknowledgement followed by
+   * `prefetch()`'s read in one write, else null (acknowledge on the command connection).
+   */
+  idleReader(): RedisClient | null {
+    this.#lastDoneAt = Date.now();
+    if (!this.#speculate || this.#host.closed() || this.shutdownState !== "0" || this.#pumping !== null) return null;
+    if (this.#buffer.length > 0 || this.#recheck || Date.now() >= this.#claimDueAt) return null;
+    const reader = this.#readerSeen;
+    return reader !== null && reader.isReady ? reader : null;
+  }
+
+  /** Starts the read for the get() that usually follows a taskDone() (after `idleReader()`). */
+  prefetch(): void {
+    this.#speculative = true;
+    this.#spare();
+    this.#pumping ??= this.#pump();
   }
 
   /** "1" if blocking reads took items since the last script said so (and resets it): the `taken` argument of TAKE and DONE. */
@@ -122,6 +164,8 @@ export class Taker {
   async close(error: Error): Promise<void> {
     this.#fail(error);
     if (this.#takenTimer !== null) clearTimeout(this.#takenTimer);
+    if (this.#spareTimer !== null) clearTimeout(this.#spareTimer);
+    this.#giveBackBuffer();
     if (this.#pumping !== null) {
       // A read that cannot be unblocked (its client id not known yet) is cut when the connection
       // closes: what it may have taken comes back after visibilityTimeout.
@@ -139,7 +183,7 @@ export class Taker {
     try {
       host.watch();
       let attempt = 0;
-      while (this.#getters.length > 0 && !host.closed()) {
+      while ((this.#getters.length > 0 || this.#speculative) && !host.closed()) {
         try {
           if (this.#recheck || this.shutdownState !== "0" || Date.now() >= this.#claimDueAt) {
             this.#recheck = false;
@@ -151,11 +195,20 @@ export class Taker {
               continue;
             }
             if (reply[0] === "shutdown") {
-              if (this.shutdownState === "0") this.shutdownState = "1";
-              this.#fail(host.shutDownError());
+              this.shutdownState = reply[1] ?? "1";
+              if (this.shutdownState === "2") {
+                // Shut down at once: what was read ahead is dropped like every item not yet got.
+                for (const [id] of this.#buffer.splice(0)) void host.eval(scripts.DONE, [host.group, "0", id]).catch(() => {});
+              }
+              this.#hand([]); // what was read ahead is still to be had after a plain shutdown
+              if (this.#buffer.length === 0) this.#fail(host.shutDownError());
               continue;
             }
             this.shutdownState = "0"; // empty: not shut down (its keys were deleted, if it was)
+            if (this.#buffer.length > 0) {
+              this.#hand([]);
+              continue;
+            }
           }
           const taken = await this.#read(await host.reader());
           attempt = 0;
@@ -200,7 +253,8 @@ export class Taker {
     this.#reading = true;
     let reply: StreamReply;
     try {
-      reply = await reader.sendCommand<StreamReply>(["XREADGROUP", "GROUP", host.group, host.consumer, "COUNT", String(this.#getters.length), "BLOCK", String(host.pollMs), "STREAMS", host.stream, ">"]);
+      this.#speculative = false;
+      reply = await reader.sendCommand<StreamReply>(["XREADGROUP", "GROUP", host.group, host.consumer, "COUNT", String(Math.max(1, this.#getters.length)), "BLOCK", String(host.pollMs), "STREAMS", host.stream, ">"]);
     } catch (error) {
       if (error instanceof Error && error.message.startsWith("UNBLOCKED")) return null;
       throw error;
@@ -213,20 +267,51 @@ export class Taker {
     return taken;
   }
 
-  // Hands items to the oldest waiting getters; what nobody waits for is given back.
+  // Hands items (after those read ahead) to the oldest waiting getters; what nobody waits for is
+  // kept for the next get() while reading ahead is on, else given back.
   #hand(taken: Taken[]): void {
+    const all = this.#buffer.length > 0 ? [...this.#buffer.splice(0), ...taken] : taken;
     let i = 0;
-    while (i < taken.length && this.#getters.length > 0) {
+    while (i < all.length && this.#getters.length > 0) {
       const fut = this.#getters.shift()!;
       if (fut.done()) continue;
-      fut.setResult(taken[i++]!);
+      fut.setResult(all[i++]!);
     }
-    if (i < taken.length) {
-      const back = this.giveBack(taken.slice(i).map(([id]) => id));
-      // close() waits for give-backs before the connections close.
-      this.#givingBack.add(back);
-      void back.then(() => this.#givingBack.delete(back));
-    }
+    if (i === all.length) return;
+    const rest = all.slice(i);
+    if (Date.now() < this.#spareUntil && !this.#host.closed() && this.shutdownState !== "2") this.#buffer.push(...rest);
+    else this.#track(this.giveBack(rest.map(([id]) => id)));
+  }
+
+  // close() waits for give-backs before the connections close.
+  #track(back: Promise<unknown>): void {
+    this.#givingBack.add(back);
+    void back.then(() => this.#givingBack.delete(back));
+  }
+
+  #giveBackBuffer(): void {
+    if (this.#buffer.length > 0) this.#track(this.giveBack(this.#buffer.splice(0).map(([id]) => id)));
+  }
+
+  // Items read ahead may wait `#grace` ms from the last taskDone() for a get().
+  #spare(): void {
+    this.#spareUntil = Date.now() + this.#grace;
+    if (this.#spareTimer === null) this.#armSpare(this.#grace);
+  }
+
+  #armSpare(ms: number): void {
+    this.#spareTimer = setTimeout(() => {
+      this.#spareTimer = null;
+      const left = this.#spareUntil - Date.now();
+      if (left > 0) return this.#armSpare(left);
+      if (this.#getters.length > 0) return; // a get() came: the read is its
+      // Nobody came for what was read ahead: give it back, and read ahead again only once gets
+      // follow acknowledgements closely.
+      if (this.#buffer.length > 0 || this.#reading) this.#speculate = false;
+      this.#unblock();
+      this.#giveBackBuffer();
+    }, ms);
+    this.#spareTimer.unref();
   }
 
   #drop(fut: Future<Taken>): void {

@@ -216,7 +216,21 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     if (id === undefined) {
       throw new Error(`RedisQueue(${JSON.stringify(this.name)}).taskDone() called more times than this instance took items with get()`);
     }
-    await this.#call(scripts.DONE, [this.group, this.#taker.takenFlag(), id]);
+    const args = [this.group, this.#taker.takenFlag(), id];
+    const reader = this.#taker.idleReader();
+    if (reader === null) {
+      await this.#call(scripts.DONE, args);
+      return;
+    }
+    // On the reading connection, in one write with the read for the next get() (queue-taker.ts).
+    // Over a dropped connection, or after a restart of Redis lost the scripts, it is sent again on
+    // the command connection (where the read cannot hold it up).
+    const done = this.#send(reader, scripts.DONE, [this.#base, ...args], false).catch((error: unknown) => {
+      if (this.#closed || !(isConnectionLoss(error) || (error instanceof Error && error.message.startsWith("NOSCRIPT")))) throw this.#describe(error, scripts.DONE);
+      return this.#eval(scripts.DONE, args);
+    });
+    this.#taker.prefetch();
+    await awaitForeign(done);
   }
 
   /**
@@ -317,6 +331,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   toString(): string {
     const parts = [JSON.stringify(this.name), `group=${this.group}`, `maxsize=${this.maxsize}`, `url=${redactUrl(this.#url)}`];
     if (this.#held.length > 0) parts.push(`held=${this.#held.length}`);
+    if (this.#taker.buffered > 0) parts.push(`read-ahead=${this.#taker.buffered}`);
     const waiting = this.#waits.size + this.#taker.waiting;
     if (waiting > 0) parts.push(`waiting=${waiting}`);
     if (this.#closed) parts.push("closed");
@@ -404,7 +419,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     if (compareIds(eventsId!, this.#eventsCursor) > 0 && !this.#watching) this.#eventsCursor = eventsId!;
   }
 
-  async #send(cmd: RedisClient, script: Script, args: string[]): Promise<Reply> {
+  async #send(cmd: RedisClient, script: Script, args: string[], reload = true): Promise<Reply> {
     let sha = this.#shas.get(script);
     if (sha === undefined) {
       sha = createHash("sha1").update(script.source).digest("hex");
@@ -414,7 +429,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       return await cmd.sendCommand<Reply>(["EVALSHA", sha, "0", ...args]);
     } catch (error) {
       // A restarted Redis has lost its script cache.
-      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return await cmd.sendCommand<Reply>(["EVAL", script.source, "0", ...args]);
+      if (reload && error instanceof Error && error.message.startsWith("NOSCRIPT")) return await cmd.sendCommand<Reply>(["EVAL", script.source, "0", ...args]);
       throw error;
     }
   }
