@@ -13,8 +13,9 @@
  * @module
  */
 import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { SecureContext, SecureContextOptions } from "node:tls";
-import { type AbstractEventLoop, CancelledError, type Future, Server, Task } from "../core/index.ts";
+import { type AbstractEventLoop, CancelledError, type Future, Server, Task, sleep } from "../core/index.ts";
 import { finishOrCancel } from "./drain-tasks.ts";
 import type { WebSocket } from "../ws/index.ts";
 import { handleUpgrade } from "./websocket-routes.ts";
@@ -71,6 +72,7 @@ export class HttpServer extends Server {
   readonly #app: Application;
   readonly #httpServer: NodeHttpServer;
   readonly #shutdownTimeout: number;
+  readonly #fresh = new Set<Socket>();
   // Request and WebSocket handler tasks still running.
   readonly #tasks = new Set<Task<unknown>>();
   // Open server-side WebSocket connections (sent 1001 on shutdown).
@@ -106,6 +108,11 @@ export class HttpServer extends Server {
       if (!nodeClosed.done()) nodeClosed.setResult(undefined);
     });
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+    // Connections that have not begun a request yet (a shutdown gives them a moment, see below).
+    httpServer.on("connection", (socket: Socket) => {
+      this.#fresh.add(socket);
+      socket.once("close", () => this.#fresh.delete(socket));
+    });
     httpServer.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onCheckContinue(req, res));
     httpServer.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
       (req as unknown as { [kApplication]: Application })[kApplication] = app;
@@ -165,6 +172,7 @@ export class HttpServer extends Server {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.#fresh.delete(req.socket);
     const refusal = this.#refusal(req);
     if (refusal !== null) {
       writeResponse(res, refusal, { method: req.method ?? "GET", close: true, sent: 0 });
@@ -291,6 +299,12 @@ export class HttpServer extends Server {
 
   async #gracefulShutdown(): Promise<void> {
     try {
+      // A connection accepted just before the close may not have sent its request yet: Node counts
+      // it idle, and closing it would reset a request the client has sent (under node:cluster, a
+      // connection the primary handed over as the worker closed). Such connections get a moment.
+      const loop = this.getLoop();
+      const deadline = loop.time() + Math.min(1, this.#shutdownTimeout);
+      while (this.#fresh.size > 0 && loop.time() < deadline) await sleep(0.01);
       this.#httpServer.closeIdleConnections();
       for (const ws of this.#websockets) {
         if (ws.state === "open") ws.raw.close(1001, "server shutting down");
