@@ -207,7 +207,9 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
 
   /**
    * Acknowledges the oldest item this instance took and has not acknowledged: it will not be
-   * delivered again, and it no longer counts for `join()`.
+   * delivered again, and it no longer counts for `join()`. In a consumer loop it also starts the
+   * read for the next `get()` (in the same write to Redis); an item that read brings and no `get()`
+   * asks for within a fifth of a second is given back to the queue.
    * @throws {Error} if this instance holds no unacknowledged item.
    */
   async taskDone(): Promise<void> {
