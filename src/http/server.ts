@@ -115,6 +115,7 @@ export class HttpServer extends Server {
     });
     httpServer.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onCheckContinue(req, res));
     httpServer.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+      this.#fresh.delete(socket as Socket);
       (req as unknown as { [kApplication]: Application })[kApplication] = app;
       handleUpgrade({ loop, app, req, socket, head, closing: this.#shutdown !== null, track: this.#track, websockets: this.#websockets });
     });
@@ -159,6 +160,7 @@ export class HttpServer extends Server {
   };
 
   #onCheckContinue(req: IncomingMessage, res: ServerResponse): void {
+    this.#fresh.delete(req.socket);
     // A body declared over the limit gets its 413 before the client sends it (no 100 Continue).
     const declared = Number(req.headers["content-length"] ?? "0");
     if (declared > this.#maxBodySize) {
