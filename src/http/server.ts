@@ -13,8 +13,9 @@
  * @module
  */
 import type { IncomingMessage, Server as NodeHttpServer, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { SecureContext, SecureContextOptions } from "node:tls";
-import { type AbstractEventLoop, CancelledError, type Future, Server, Task } from "../core/index.ts";
+import { type AbstractEventLoop, CancelledError, type Future, Server, Task, sleep } from "../core/index.ts";
 import { finishOrCancel } from "./drain-tasks.ts";
 import type { WebSocket } from "../ws/index.ts";
 import { handleUpgrade } from "./websocket-routes.ts";
@@ -71,6 +72,7 @@ export class HttpServer extends Server {
   readonly #app: Application;
   readonly #httpServer: NodeHttpServer;
   readonly #shutdownTimeout: number;
+  readonly #fresh = new Set<Socket>();
   // Request and WebSocket handler tasks still running.
   readonly #tasks = new Set<Task<unknown>>();
   // Open server-side WebSocket connections (sent 1001 on shutdown).
@@ -106,8 +108,14 @@ export class HttpServer extends Server {
       if (!nodeClosed.done()) nodeClosed.setResult(undefined);
     });
     httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
+    // Connections that have not begun a request yet (a shutdown gives them a moment, see below).
+    httpServer.on("connection", (socket: Socket) => {
+      this.#fresh.add(socket);
+      socket.once("close", () => this.#fresh.delete(socket));
+    });
     httpServer.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => this.#onCheckContinue(req, res));
     httpServer.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+      this.#fresh.delete(socket as Socket);
       (req as unknown as { [kApplication]: Application })[kApplication] = app;
       handleUpgrade({ loop, app, req, socket, head, closing: this.#shutdown !== null, track: this.#track, websockets: this.#websockets });
     });
@@ -152,6 +160,7 @@ export class HttpServer extends Server {
   };
 
   #onCheckContinue(req: IncomingMessage, res: ServerResponse): void {
+    this.#fresh.delete(req.socket);
     // A body declared over the limit gets its 413 before the client sends it (no 100 Continue).
     const declared = Number(req.headers["content-length"] ?? "0");
     if (declared > this.#maxBodySize) {
@@ -165,6 +174,7 @@ export class HttpServer extends Server {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.#fresh.delete(req.socket);
     const refusal = this.#refusal(req);
     if (refusal !== null) {
       writeResponse(res, refusal, { method: req.method ?? "GET", close: true, sent: 0 });
@@ -291,6 +301,12 @@ export class HttpServer extends Server {
 
   async #gracefulShutdown(): Promise<void> {
     try {
+      // A connection accepted just before the close may not have sent its request yet: Node counts
+      // it idle, and closing it would reset a request the client has sent (under node:cluster, a
+      // connection the primary handed over as the worker closed). Such connections get a moment.
+      const loop = this.getLoop();
+      const deadline = loop.time() + Math.min(1, this.#shutdownTimeout);
+      while (this.#fresh.size > 0 && loop.time() < deadline) await sleep(0.01);
       this.#httpServer.closeIdleConnections();
       for (const ws of this.#websockets) {
         if (ws.state === "open") ws.raw.close(1001, "server shutting down");

@@ -109,8 +109,37 @@ async function serveAsWorker(serveOne: (options: ServeForeverOptions) => Promise
     });
   } finally {
     process.off("disconnect", onDisconnect);
-    if (process.connected) process.disconnect();
+    if (process.connected) {
+      if (portSharing() === "cluster") await drainHandoffs();
+      process.disconnect();
+    }
   }
+}
+
+// Under node:cluster the primary accepts and sends each connection to a worker over the IPC
+// channel. A connection it sent before it learnt that this worker closed its server is still on
+// the way; node:cluster's worker side answers it with "not accepted" and the primary gives it to
+// another worker, but only while the channel is open: a worker that disconnects (exits) first
+// loses it, and the primary keeps that connection open and unanswered for ever (the client hangs).
+// So before disconnecting, the worker asks the primary for an answer: the channel is ordered both
+// ways, so once the answer is here every connection sent before it has been answered.
+function drainHandoffs(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      process.off("disconnect", done);
+      resolve();
+    };
+    const onMessage = (message: unknown): void => {
+      if (typeof message === "object" && message !== null && (message as { aiots?: unknown }).aiots === "drained") done();
+    };
+    // A primary that does not answer (killed) must not keep the worker alive.
+    const timer = setTimeout(done, 2000);
+    process.on("message", onMessage);
+    process.once("disconnect", done);
+    process.send?.({ aiots: "worker-draining" });
+  });
 }
 
 // Checks the address can be bound (else a clear error now, not five failed workers) and picks a
@@ -212,6 +241,12 @@ class Supervisor {
     return new Promise((resolve) => {
       let ready = false;
       child.on("message", (message: unknown) => {
+        if (isDraining(message)) {
+          // The worker's server is closed (the primary no longer sends it connections): answer, so
+          // that it disconnects only once every connection sent to it before has been answered.
+          if (child.connected) child.send({ aiots: "drained" }, () => {});
+          return;
+        }
         if (ready || !isReady(message)) return;
         ready = true;
         slot.failures = 0;
@@ -294,6 +329,10 @@ class Supervisor {
 
 function isReady(message: unknown): message is { aiots: string; host: string; port: number } {
   return typeof message === "object" && message !== null && (message as { aiots?: unknown }).aiots === "worker-ready";
+}
+
+function isDraining(message: unknown): boolean {
+  return typeof message === "object" && message !== null && (message as { aiots?: unknown }).aiots === "worker-draining";
 }
 
 function log(line: string): void {

@@ -1,25 +1,33 @@
 /**
- * The Lua scripts behind `RedisQueue`: each queue operation is one atomic script, so the counters
- * that asyncio.Queue keeps in memory (items waiting, items unfinished) stay exact across processes.
+ * The Lua scripts behind `RedisQueue`: each queue operation that must be atomic is one script, so
+ * the counts that asyncio.Queue keeps in memory (items waiting, items unfinished) stay exact across
+ * processes. The one operation that is not a script is the blocking take (`XREADGROUP ... BLOCK`
+ * on its own connection, see queue-reader.ts): a script cannot block.
  *
  * Keys, for queue `base` = `aiots:queue:{<name>}` (the braces keep every key in one cluster slot):
  * - `base:groups`      set of consumer-group names; every group gets its own copy of each item
  * - `base:s:<group>`   the group's stream of items (field `d`: the JSON text); an entry is deleted
- *                      when it is acknowledged, so the stream holds only waiting and taken items
- * - `base:g:<group>`   hash: `size` (put, not yet taken), `unfinished` (put, not yet acknowledged),
- *                      `cursor` (where the XAUTOCLAIM scan for expired items resumes), `claimAt`
- *                      (ms; no new scan before it, once a scan found nothing)
+ *                      in the same script that acknowledges it, so the stream holds exactly the
+ *                      items waiting or taken and not acknowledged: `XLEN` is the `join()` count
+ *                      (unfinished) and `XLEN` minus the group's pending count is `qsize()`, both
+ *                      exact whoever took the items and however (a blocking read runs no script)
+ * - `base:g:<group>`   hash: `cursor` (where the XAUTOCLAIM scan for expired items resumes),
+ *                      `claimAt` (ms; no new scan before it, once a scan found nothing)
  * - `base:meta`        hash: `waiters` (putters and joiners waiting for an event, any group)
  * - `base:e`           stream of events (`k`: space | idle | returned | shutdown), capped near 100,
- *                      written only when someone waits for them; waiting clients XREAD it
+ *                      written only when someone waits for them (returned and shutdown: always);
+ *                      waiting clients XREAD it
  * - `base:shutdown`    "1" after shutdown(), "2" after shutdown(true)
  * - `base:put:<token>` the id a put got, kept for a while so that a put sent again after a lost
  *                      connection is not stored twice
  * @module
  */
 
-// Shared prelude: the last id of a stream, "0-0" when it is empty (XREAD from it waits for any entry).
-const LAST_ID = `
+// Given-back items are idle for at least this long (ms): a billion seconds, more than any real wait.
+const GIVEN_BACK_IDLE = "1000000000000";
+
+// Shared prelude.
+const PRELUDE = `
 local function lastId(key)
   local r = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
   if r[1] then return r[1][1] end
@@ -31,6 +39,9 @@ end
 local function waiting(base)
   return tonumber(redis.call('HGET', base .. ':meta', 'waiters') or '0') > 0
 end
+local function size(s, g)
+  return redis.call('XLEN', s) - redis.call('XPENDING', s, g)[1]
+end
 `;
 
 /** A script and its name (for error messages). */
@@ -40,17 +51,18 @@ export interface Script {
 }
 
 function script(name: string, body: string): Script {
-  return { name, source: LAST_ID + body };
+  return { name, source: PRELUDE + body };
 }
 
 /**
- * ARGV: base, group, consumer. Registers the group and creates its stream; returns the shutdown state.
+ * ARGV: base, group, consumer. Registers the group and creates its stream; returns {shutdown
+ * state ("0" | "1" | "2"), last event id}: the state as of that event.
  */
 export const REGISTER = script("register", `
 local base, g = ARGV[1], ARGV[2]
 redis.call('SADD', base .. ':groups', g)
-local ok = pcall(redis.call, 'XGROUP', 'CREATE', base .. ':s:' .. g, g, '0', 'MKSTREAM')
-return redis.call('GET', base .. ':shutdown') or '0'
+pcall(redis.call, 'XGROUP', 'CREATE', base .. ':s:' .. g, g, '0', 'MKSTREAM')
+return {redis.call('GET', base .. ':shutdown') or '0', lastId(base .. ':e')}
 `);
 
 /**
@@ -60,15 +72,15 @@ return redis.call('GET', base .. ':shutdown') or '0'
 export const PUT = script("put", `
 local base = ARGV[1]
 if ARGV[6] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', -1) end
-if redis.call('GET', base .. ':shutdown') then return {'shutdown'} end
 local tokenKey = base .. ':put:' .. ARGV[4]
-local prior = redis.call('GET', tokenKey)
-if prior then return {'ok', prior} end
+local state = redis.call('MGET', base .. ':shutdown', tokenKey)
+if state[1] then return {'shutdown'} end
+if state[2] then return {'ok', state[2]} end
 local groups = redis.call('SMEMBERS', base .. ':groups')
 local maxsize = tonumber(ARGV[3])
 if maxsize > 0 then
   for _, g in ipairs(groups) do
-    if tonumber(redis.call('HGET', base .. ':g:' .. g, 'size') or '0') >= maxsize then
+    if size(base .. ':s:' .. g, g) >= maxsize then
       if ARGV[7] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', 1) end
       return {'full', lastId(base .. ':e')}
     end
@@ -77,21 +89,22 @@ end
 local id = ''
 for _, g in ipairs(groups) do
   id = redis.call('XADD', base .. ':s:' .. g, '*', 'd', ARGV[2])
-  redis.call('HINCRBY', base .. ':g:' .. g, 'size', 1)
-  redis.call('HINCRBY', base .. ':g:' .. g, 'unfinished', 1)
 end
 redis.call('SET', tokenKey, id, 'PX', ARGV[5])
 return {'ok', id}
 `);
 
 /**
- * ARGV: base, group, consumer, visibilityMs. Takes one item: first an expired one (taken by a
- * consumer that has not acknowledged or renewed it for visibilityMs), else the next new one.
- * Returns {"item", id, json} | {"empty", lastItemId, lastEventId} | {"shutdown"}.
+ * ARGV: base, group, consumer, visibilityMs, taken (1: this consumer took items by blocking reads
+ * since its last script, so putters waiting for room are told). Takes one item without blocking:
+ * first an expired one (taken by a consumer that has not acknowledged or renewed it for
+ * visibilityMs), else the next new one. Returns {"item", id, json, "claimed" | "new"} | {"empty"} |
+ * {"shutdown", "1" | "2"}.
  */
 export const TAKE = script("take", `
 local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s, m = base .. ':s:' .. g, base .. ':g:' .. g
+if ARGV[5] == '1' and waiting(base) then event(base, 'space') end
 local state = redis.call('GET', base .. ':shutdown')
 if state ~= '2' then
   -- The scan for expired items runs at most every quarter visibility timeout per group (or at once
@@ -104,40 +117,47 @@ if state ~= '2' then
     local c = redis.call('XAUTOCLAIM', s, g, me, ARGV[4], cursor, 'COUNT', 1)
     redis.call('HSET', m, 'cursor', c[1])
     e = c[2][1]
-    if e then return {'item', e[1], e[2][2]} end
+    if e then return {'item', e[1], e[2][2], 'claimed'} end
     -- Scan finished (cursor back to 0-0) without a find: wait before the next scan.
     if c[1] == '0-0' then redis.call('HSET', m, 'claimAt', now + math.floor(tonumber(ARGV[4]) / 4)) end
   end
   local r = redis.call('XREADGROUP', 'GROUP', g, me, 'COUNT', 1, 'STREAMS', s, '>')
   if r then
     e = r[1][2][1]
-    redis.call('HINCRBY', m, 'size', -1)
     if waiting(base) then event(base, 'space') end
-    return {'item', e[1], e[2][2]}
+    return {'item', e[1], e[2][2], 'new'}
   end
 end
-if state then return {'shutdown'} end
-return {'empty', lastId(s), lastId(base .. ':e')}
+if state then return {'shutdown', state} end
+return {'empty'}
 `);
 
-/** ARGV: base, group, id. Acknowledges one item; returns 1 if this call acknowledged it, 0 if it already was. */
+/**
+ * ARGV: base, group, taken (as for TAKE), id. Acknowledges one item (and deletes it); returns 1 if
+ * this call acknowledged it, 0 if it already was.
+ */
 export const DONE = script("done", `
-local base, g, id = ARGV[1], ARGV[2], ARGV[3]
-local s, m = base .. ':s:' .. g, base .. ':g:' .. g
+local base, g, id = ARGV[1], ARGV[2], ARGV[4]
+local s = base .. ':s:' .. g
 local n = redis.call('XACK', s, g, id)
-if n == 1 then
-  redis.call('XDEL', s, id)
-  local left = redis.call('HINCRBY', m, 'unfinished', -1)
-  if left <= 0 and waiting(base) then event(base, 'idle') end
+if n == 1 then redis.call('XDEL', s, id) end
+if (ARGV[3] == '1' or (n == 1 and redis.call('XLEN', s) == 0)) and waiting(base) then
+  event(base, ARGV[3] == '1' and 'space' or 'idle')
 end
 return n
+`);
+
+/** ARGV: base, taken = "1". Tells putters waiting for room that this consumer took items by blocking reads. */
+export const TAKEN = script("taken", `
+if waiting(ARGV[1]) then event(ARGV[1], 'space') end
+return 1
 `);
 
 /** ARGV: base, group, wasWaiting, willWait. Returns {"done"} | {"wait", lastEventId}. */
 export const JOIN = script("join", `
 local base, g = ARGV[1], ARGV[2]
 if ARGV[3] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', -1) end
-if tonumber(redis.call('HGET', base .. ':g:' .. g, 'unfinished') or '0') <= 0 then return {'done'} end
+if redis.call('XLEN', base .. ':s:' .. g) == 0 then return {'done'} end
 if ARGV[4] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', 1) end
 return {'wait', lastId(base .. ':e')}
 `);
@@ -150,8 +170,8 @@ return 1
 
 /** ARGV: base, group. Returns {size, unfinished}. */
 export const SIZES = script("sizes", `
-local m = ARGV[1] .. ':g:' .. ARGV[2]
-return {tonumber(redis.call('HGET', m, 'size') or '0'), tonumber(redis.call('HGET', m, 'unfinished') or '0')}
+local s = ARGV[1] .. ':s:' .. ARGV[2]
+return {size(s, ARGV[2]), redis.call('XLEN', s)}
 `);
 
 /**
@@ -173,43 +193,52 @@ return n
 `);
 
 /**
- * ARGV: base, group, consumer, id. Gives back an item whose get() was cancelled after Redis had
- * handed it over: it becomes expired at once (idle time set far past any visibility timeout) and
- * the claim scan restarts, so the next take anywhere gets it first; waiting getters are woken.
+ * ARGV: base, group, consumer, ids... Gives back items this consumer took for a get() that is no
+ * longer there (cancelled after Redis had handed the item over): each becomes expired at once
+ * (idle time set far past any visibility timeout) and the claim scan restarts, so the next take
+ * anywhere gets it first; a "returned" event wakes the waiting getters. Returns how many.
  */
 export const GIVE_BACK = script("give-back", `
-local base, g, me, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s = base .. ':s:' .. g
-local p = redis.call('XPENDING', s, g, id, id, 1)
-if not (p[1] and p[1][2] == me) then return 0 end
-redis.call('XCLAIM', s, g, me, 0, id, 'IDLE', 1000000000000, 'JUSTID')
-redis.call('HSET', base .. ':g:' .. g, 'cursor', '0-0', 'claimAt', '0')
-event(base, 'returned')
-return 1
+local n = 0
+for i = 4, #ARGV do
+  local p = redis.call('XPENDING', s, g, ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == me then
+    redis.call('XCLAIM', s, g, me, 0, ARGV[i], 'IDLE', ${GIVEN_BACK_IDLE}, 'JUSTID')
+    n = n + 1
+  end
+end
+if n > 0 then
+  redis.call('HSET', base .. ':g:' .. g, 'cursor', '0-0', 'claimAt', '0')
+  event(base, 'returned')
+end
+return n
 `);
 
 /**
  * ARGV: base, immediate (1|0). Marks the queue shut down for every instance and wakes all waiters.
- * With immediate, each group's items not yet taken are dropped and count as done for join().
+ * With immediate, each group's items not yet taken (new ones, and given-back ones: taken for a
+ * get() that was gone) are dropped, which counts them done for join().
  */
 export const SHUTDOWN = script("shutdown", `
 local base = ARGV[1]
 if ARGV[2] == '1' then
   redis.call('SET', base .. ':shutdown', '2')
   for _, g in ipairs(redis.call('SMEMBERS', base .. ':groups')) do
-    local s, m = base .. ':s:' .. g, base .. ':g:' .. g
+    local s = base .. ':s:' .. g
     local r = redis.call('XREADGROUP', 'GROUP', g, '-aiots-shutdown-', 'STREAMS', s, '>')
-    local n = 0
     if r then
       for _, e in ipairs(r[1][2]) do
         redis.call('XACK', s, g, e[1])
         redis.call('XDEL', s, e[1])
-        n = n + 1
       end
     end
     redis.call('XGROUP', 'DELCONSUMER', s, g, '-aiots-shutdown-')
-    redis.call('HINCRBY', m, 'size', 0 - n)
-    redis.call('HINCRBY', m, 'unfinished', 0 - n)
+    for _, p in ipairs(redis.call('XPENDING', s, g, 'IDLE', ${GIVEN_BACK_IDLE}, '-', '+', 1000000)) do
+      redis.call('XACK', s, g, p[1])
+      redis.call('XDEL', s, p[1])
+    end
   end
 elseif not redis.call('GET', base .. ':shutdown') then
   redis.call('SET', base .. ':shutdown', '1')

@@ -2,28 +2,26 @@
  * `RedisQueue`: asyncio.Queue's API on a Redis Stream consumer group, shared by every process and
  * machine that names the same queue on the same Redis.
  *
- * How it works: every operation is one atomic Lua script (queue-scripts.ts), so the counts asyncio
- * keeps in memory (`qsize`, unfinished items for `join`) are kept in Redis, exact across processes.
- * A get takes an item with XREADGROUP (or an expired one with XAUTOCLAIM) without blocking; when
- * nothing is there, the getter waits *locally* while one connection per instance blocks in XREAD on
- * the item and event streams. XREAD takes nothing, so a getter cancelled while it waits has taken
- * nothing, by construction. The one window left is a take whose reply is on its way when the getter
- * is cancelled: the item is then given back (marked expired, so the next take anywhere gets it
- * first); if even that cannot reach Redis, the item is in this consumer's pending list and is
- * delivered again after `visibilityTimeout`. So a cancelled get() never loses an item.
+ * How it works: every operation that changes shared state is one atomic Lua script
+ * (queue-scripts.ts); the counts asyncio keeps in memory (`qsize`, unfinished items for `join`) are
+ * read from the stream itself, exact across processes. A get waits in the process while one
+ * connection per instance blocks in XREADGROUP for it (queue-taker.ts: how a cancelled get takes
+ * nothing). Putters and joiners that must wait for room or for the last acknowledgement wait in the
+ * process too, while another connection blocks in XREAD on the queue's event stream.
  *
  * Delivery is at least once: items taken and not acknowledged by `taskDone()` are renewed while
  * this instance lives (every third of `visibilityTimeout`), and delivered again once a consumer has
  * stopped renewing them for `visibilityTimeout` seconds (it died, hung, or lost Redis).
  * @module
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID, createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { awaitForeign, getRunningLoop, inspectSymbol, resourceClosed, resourceOpened, waitFuture, type Future } from "../core/index.ts";
 import { QueueEmpty, QueueFull, QueueShutDown } from "../sync/index.ts";
 import { checkRedisUrl, checkSeconds, isConnectionLoss, openClient, redactUrl, type RedisClient, type RedisConnectOptions } from "./connection.ts";
 import * as scripts from "./queue-scripts.ts";
 import type { Script } from "./queue-scripts.ts";
+import { Taker, type Reply } from "./queue-taker.ts";
 
 /** Options of `new RedisQueue(name, options)`. Times in seconds. */
 export interface RedisQueueOptions extends RedisConnectOptions {
@@ -39,17 +37,17 @@ export interface RedisQueueOptions extends RedisConnectOptions {
 
 interface Clients {
   cmd: RedisClient;
-  blocker: Promise<RedisClient> | null;
+  // Blocks in XREADGROUP for the getters (queue-taker.ts).
+  reader: Promise<RedisClient> | null;
+  // Blocks in XREAD on the event stream.
+  watcher: Promise<RedisClient> | null;
 }
 
-// A getter, putter or joiner waiting for the streams to move past the ids it saw.
+// A putter or joiner waiting for the event stream to move past the id it saw.
 interface Wait {
   fut: Future<void>;
-  itemsId: string | null;
   eventsId: string;
 }
-
-type Reply = [string, ...string[]];
 
 // How long a put's token is kept (a put sent again after a lost connection within it is stored once).
 const TOKEN_TTL_MS = 5 * 60 * 1000;
@@ -95,10 +93,15 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   readonly #tokenPrefix = randomUUID();
   #tokens = 0;
   #clients: Promise<Clients> | null = null;
+  #cmd: RedisClient | null = null;
   // Ids this instance took and has not acknowledged, oldest first (taskDone() acknowledges the head).
   readonly #held: string[] = [];
   readonly #waits = new Set<Wait>();
-  #blocking = false;
+  readonly #taker: Taker;
+  readonly #pollMs: number;
+  // The event stream is read from here on (the local view of the shutdown state is as of this id).
+  #eventsCursor = "0-0";
+  #watching = false;
   #renewTimer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
   readonly #shas = new Map<Script, string>();
@@ -124,6 +127,21 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     this.visibilityTimeout = checkSeconds(options.visibilityTimeout ?? 30, "visibilityTimeout", who);
     this.#connectTimeout = checkSeconds(options.connectTimeout ?? 10, "connectTimeout", who);
     this.#base = `aiots:queue:{${name}}`;
+    this.#pollMs = Math.round(Math.max(50, Math.min(2000, (this.visibilityTimeout * 1000) / 4)));
+    const stream = `${this.#base}:s:${this.group}`;
+    this.#taker = new Taker({
+      group: this.group,
+      consumer: this.consumer,
+      stream,
+      visibilityMs: Math.round(this.visibilityTimeout * 1000),
+      pollMs: this.#pollMs,
+      eval: (script, args) => this.#eval(script, args),
+      command: () => this.#cmd,
+      reader: () => this.#reader(),
+      watch: () => void this.#watch(),
+      closed: () => this.#closed,
+      shutDownError: () => this.#shutDownError("get"),
+    });
   }
 
   /**
@@ -144,7 +162,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
         waiting = reply[0] === "full";
         if (reply[0] === "ok") return;
         if (reply[0] === "shutdown") throw this.#shutDownError("put");
-        await this.#waitForChange(null, reply[1]!);
+        await this.#waitForChange(reply[1]!);
       }
     } catch (error) {
       if (waiting) this.#unwait();
@@ -171,12 +189,9 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
    * @throws {CancelledError} if the task is cancelled; no item is taken.
    */
   async get(): Promise<T> {
-    for (;;) {
-      const reply = await this.#take();
-      if (reply[0] === "item") return this.#accept(reply[1]!, reply[2]!);
-      if (reply[0] === "shutdown") throw this.#shutDownError("get");
-      await this.#waitForChange(reply[1]!, reply[2]!);
-    }
+    this.#checkOpen();
+    const [id, json] = await this.#taker.take();
+    return this.#accept(id, json);
   }
 
   /**
@@ -192,7 +207,9 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
 
   /**
    * Acknowledges the oldest item this instance took and has not acknowledged: it will not be
-   * delivered again, and it no longer counts for `join()`.
+   * delivered again, and it no longer counts for `join()`. In a consumer loop it also starts the
+   * read for the next `get()` (in the same write to Redis); an item that read brings and no `get()`
+   * asks for within a fifth of a second is given back to the queue.
    * @throws {Error} if this instance holds no unacknowledged item.
    */
   async taskDone(): Promise<void> {
@@ -201,7 +218,21 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     if (id === undefined) {
       throw new Error(`RedisQueue(${JSON.stringify(this.name)}).taskDone() called more times than this instance took items with get()`);
     }
-    await this.#call(scripts.DONE, [this.group, id]);
+    const args = [this.group, this.#taker.takenFlag(), id];
+    const reader = this.#taker.idleReader();
+    if (reader === null) {
+      await this.#call(scripts.DONE, args);
+      return;
+    }
+    // On the reading connection, in one write with the read for the next get() (queue-taker.ts).
+    // Over a dropped connection, or after a restart of Redis lost the scripts, it is sent again on
+    // the command connection (where the read cannot hold it up).
+    const done = this.#send(reader, scripts.DONE, [this.#base, ...args], false).catch((error: unknown) => {
+      if (this.#closed || !(isConnectionLoss(error) || (error instanceof Error && error.message.startsWith("NOSCRIPT")))) throw this.#describe(error, scripts.DONE);
+      return this.#eval(scripts.DONE, args);
+    });
+    this.#taker.prefetch();
+    await awaitForeign(done);
   }
 
   /**
@@ -217,7 +248,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
         });
         waiting = reply[0] === "wait";
         if (!waiting) return;
-        await this.#waitForChange(null, reply[1]!);
+        await this.#waitForChange(reply[1]!);
       }
     } catch (error) {
       if (waiting) this.#unwait();
@@ -275,12 +306,16 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     for (const wait of this.#waits) {
       if (!wait.fut.done()) wait.fut.setException(this.#closedError());
     }
+    // Fails the getters, ends the blocking read, gives back what it brought.
+    const taking = this.#taker.close(this.#closedError());
     const clients = this.#clients;
-    if (clients === null) return;
+    if (clients === null) return await taking;
     resourceClosed(this);
     try {
-      const { cmd, blocker } = await clients;
-      if (blocker !== null) void blocker.then((b) => b.destroy(), () => {});
+      const { cmd, reader, watcher } = await clients;
+      void watcher?.then((w) => w.destroy(), () => {});
+      await taking;
+      void reader?.then((r) => r.destroy(), () => {});
       if (this.#held.length === 0) {
         await this.#send(cmd, scripts.RELEASE, [this.#base, this.group, this.consumer]).catch(() => {});
       }
@@ -298,7 +333,9 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   toString(): string {
     const parts = [JSON.stringify(this.name), `group=${this.group}`, `maxsize=${this.maxsize}`, `url=${redactUrl(this.#url)}`];
     if (this.#held.length > 0) parts.push(`held=${this.#held.length}`);
-    if (this.#waits.size > 0) parts.push(`waiting=${this.#waits.size}`);
+    if (this.#taker.buffered > 0) parts.push(`read-ahead=${this.#taker.buffered}`);
+    const waiting = this.#waits.size + this.#taker.waiting;
+    if (waiting > 0) parts.push(`waiting=${waiting}`);
     if (this.#closed) parts.push("closed");
     return `<RedisQueue ${parts.join(" ")}>`;
   }
@@ -309,8 +346,8 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
 
   // One take; if the caller stops waiting (cancelled) before the reply lands, an item in it goes back.
   #take(): Promise<Reply> {
-    return this.#call(scripts.TAKE, [this.group, this.consumer, String(Math.round(this.visibilityTimeout * 1000))], (late) => {
-      if (late[0] === "item") this.#giveBack(late[1]!);
+    return this.#call(scripts.TAKE, [this.group, this.consumer, String(Math.round(this.visibilityTimeout * 1000)), this.#taker.takenFlag()], (late) => {
+      if (late[0] === "item" && !this.#closed) void this.#taker.giveBack([late[1]!]);
     });
   }
 
@@ -331,11 +368,6 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       return;
     }
     void this.#eval(scripts.RENEW, [this.group, this.consumer, ...this.#held]).catch(() => {});
-  }
-
-  #giveBack(id: string): void {
-    if (this.#closed) return;
-    void this.#eval(scripts.GIVE_BACK, [this.group, this.consumer, id]).catch(() => {});
   }
 
   #unwait(): void {
@@ -364,18 +396,32 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   // safe to repeat: a put carries a token, acknowledgements are idempotent, a lost take's item
   // is delivered again after visibilityTimeout).
   async #eval(script: Script, args: string[]): Promise<Reply> {
-    const { cmd } = await this.#connected();
+    const cmd = this.#cmd ?? (await this.#connected()).cmd;
+    let registered = false;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#send(cmd, script, [this.#base, ...args]);
       } catch (error) {
+        if (!this.#closed && !registered && isNoGroup(error)) {
+          // The queue's keys were deleted under it: register again (a fresh, empty queue).
+          registered = true;
+          await this.#register(cmd);
+          continue;
+        }
         if (this.#closed || !isConnectionLoss(error)) throw this.#describe(error, script);
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** Math.min(attempt, 4), 1000)));
       }
     }
   }
 
-  async #send(cmd: RedisClient, script: Script, args: string[]): Promise<Reply> {
+  // Creates the group (if needed) and learns the shutdown state, as of an event id.
+  async #register(cmd: RedisClient): Promise<void> {
+    const [state, eventsId] = await this.#send(cmd, scripts.REGISTER, [this.#base, this.group, this.consumer]);
+    this.#taker.shutdownState = state;
+    if (compareIds(eventsId!, this.#eventsCursor) > 0 && !this.#watching) this.#eventsCursor = eventsId!;
+  }
+
+  async #send(cmd: RedisClient, script: Script, args: string[], reload = true): Promise<Reply> {
     let sha = this.#shas.get(script);
     if (sha === undefined) {
       sha = createHash("sha1").update(script.source).digest("hex");
@@ -385,7 +431,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       return await cmd.sendCommand<Reply>(["EVALSHA", sha, "0", ...args]);
     } catch (error) {
       // A restarted Redis has lost its script cache.
-      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return await cmd.sendCommand<Reply>(["EVAL", script.source, "0", ...args]);
+      if (reload && error instanceof Error && error.message.startsWith("NOSCRIPT")) return await cmd.sendCommand<Reply>(["EVAL", script.source, "0", ...args]);
       throw error;
     }
   }
@@ -395,7 +441,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       const who = `RedisQueue(${JSON.stringify(this.name)})`;
       const opening = openClient(this.#url, this.#connectTimeout, who, `aiots-queue:${this.consumer}`).then(async (cmd) => {
         try {
-          await this.#send(cmd, scripts.REGISTER, [this.#base, this.group, this.consumer]);
+          await this.#register(cmd);
         } catch (error) {
           cmd.destroy();
           throw this.#describe(error, scripts.REGISTER);
@@ -405,7 +451,8 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
           throw this.#closedError();
         }
         resourceOpened(this, "RedisQueue", getRunningLoop());
-        return { cmd, blocker: null };
+        this.#cmd = cmd;
+        return { cmd, reader: null, watcher: null };
       });
       this.#clients = opening;
       // A failed first connection is tried afresh by the next call.
@@ -416,13 +463,19 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     return this.#clients;
   }
 
-  // Waits (locally, taking nothing) until the item stream moves past `itemsId` or the event stream
-  // past `eventsId`, or a poll interval passes (expired items and lost events are found by polling).
-  async #waitForChange(itemsId: string | null, eventsId: string): Promise<void> {
+  // The connection that blocks in XREADGROUP for the getters.
+  async #reader(): Promise<RedisClient> {
+    const clients = await this.#connected();
+    clients.reader ??= openClient(this.#url, this.#connectTimeout, `RedisQueue(${JSON.stringify(this.name)})`, `aiots-queue-read:${this.consumer}`);
+    return await clients.reader;
+  }
+
+  // Waits (locally) until the event stream moves past `eventsId`, or a poll interval passes.
+  async #waitForChange(eventsId: string): Promise<void> {
     this.#checkOpen();
-    const wait: Wait = { fut: getRunningLoop().createFuture<void>(), itemsId, eventsId };
+    const wait: Wait = { fut: getRunningLoop().createFuture<void>(), eventsId };
     this.#waits.add(wait);
-    void this.#block();
+    void this.#watch();
     try {
       await waitFuture(wait.fut);
     } finally {
@@ -430,44 +483,41 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     }
   }
 
-  async #block(): Promise<void> {
-    if (this.#blocking) return;
-    this.#blocking = true;
-    const pollMs = String(Math.round(Math.max(50, Math.min(2000, (this.visibilityTimeout * 1000) / 4))));
+  // Reads the event stream until close, once anything waited: every round wakes the putters and
+  // joiners (they look again); a given-back item or a shutdown makes the getters' pump look with a
+  // TAKE. It runs on after the waits end so that the local view of the shutdown state stays current.
+  async #watch(): Promise<void> {
+    if (this.#watching) return;
+    this.#watching = true;
+    const events = `${this.#base}:e`;
     try {
       const clients = await this.#connected();
-      clients.blocker ??= openClient(this.#url, this.#connectTimeout, `RedisQueue(${JSON.stringify(this.name)})`, `aiots-queue-wait:${this.consumer}`);
-      const blocker = await clients.blocker;
-      while (this.#waits.size > 0 && !this.#closed) {
+      clients.watcher ??= openClient(this.#url, this.#connectTimeout, `RedisQueue(${JSON.stringify(this.name)})`, `aiots-queue-wait:${this.consumer}`);
+      const watcher = await clients.watcher;
+      while (!this.#closed) {
         const round = [...this.#waits];
-        const itemsIds = round.map((w) => w.itemsId).filter((id) => id !== null);
-        const eventsId = oldest(round.map((w) => w.eventsId));
-        const streams = itemsIds.length > 0 ? [`${this.#base}:s:${this.group}`, `${this.#base}:e`, oldest(itemsIds), eventsId] : [`${this.#base}:e`, eventsId];
-        let onlyItems = false;
+        const from = oldest([this.#eventsCursor, ...round.map((w) => w.eventsId)]);
         try {
-          const reply = await blocker.sendCommand<Array<[string, unknown]> | null>(["XREAD", "BLOCK", pollMs, "STREAMS", ...streams]);
-          onlyItems = reply !== null && reply.every(([key]) => key !== `${this.#base}:e`);
+          const reply = await watcher.sendCommand<Array<[string, Array<[string, string[]]>]> | null>(["XREAD", "BLOCK", String(this.#pollMs), "STREAMS", events, from]);
+          let recheck = false;
+          for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+            if (compareIds(id, this.#eventsCursor) <= 0) continue;
+            this.#eventsCursor = id;
+            const kind = fields[1];
+            if (kind === "shutdown" && this.#taker.shutdownState === "0") this.#taker.shutdownState = "1";
+            if (kind === "shutdown" || kind === "returned") recheck = true;
+          }
+          if (recheck) this.#taker.recheck();
         } catch {
           if (this.#closed) break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        // New items alone wake one getter (and every putter and joiner): the others stay in #waits,
-        // so the next round, from their older ids, returns at once if more items are there. Events
-        // (shutdown, space, a given-back item) and poll timeouts wake everyone.
-        let getterWoken = false;
-        for (const wait of round) {
-          if (wait.fut.done()) continue;
-          if (onlyItems && wait.itemsId !== null) {
-            if (getterWoken) continue;
-            getterWoken = true;
-          }
-          wait.fut.setResult(undefined);
-        }
+        for (const wait of round) if (!wait.fut.done()) wait.fut.setResult(undefined);
       }
     } catch (error) {
       for (const wait of this.#waits) if (!wait.fut.done()) wait.fut.setException(error);
     } finally {
-      this.#blocking = false;
+      this.#watching = false;
     }
   }
 
@@ -514,4 +564,8 @@ function compareIds(a: string, b: string): number {
   const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
   const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
   return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+function isNoGroup(error: unknown): boolean {
+  return error instanceof Error && /NOGROUP/.test(error.message);
 }

@@ -152,15 +152,20 @@ for (const [sharing, strict] of [["cluster", true], ["reuseport", false]] as con
   try {
     const first = workerPids(await primary.waitLog(/started, listening/, count));
     let failures = 0;
+    const errors = new Set<string>();
     let requests = 0;
     let stop = false;
     const load = (async () => {
       while (!stop) {
         try {
           const { status } = await get(primary.port);
-          if (status !== 200) failures++;
-        } catch {
+          if (status !== 200) {
+            failures++;
+            errors.add(`status ${status}`);
+          }
+        } catch (error) {
           failures++;
+          errors.add((error as NodeJS.ErrnoException).code ?? (error as Error).message);
         }
         requests++;
       }
@@ -173,11 +178,12 @@ for (const [sharing, strict] of [["cluster", true], ["reuseport", false]] as con
     stop = true;
     await load;
     assert.equal(new Set(after).size, 2 * count, "every worker was replaced by a new process");
-    t.diagnostic(`${failures} of ${requests} requests failed during the rolling restart`);
-    // Under cluster no failure was expected, but one fresh-clone CI run in debug mode saw 1 of 531
-    // fail (cause not yet found, recorded in the closing note); both modes are bounded alike until then.
-    void strict;
-    assert.ok(failures <= Math.max(3, requests / 100), `${failures} of ${requests} requests failed during the rolling restart`);
+    t.diagnostic(`${failures} of ${requests} requests failed during the rolling restart${failures > 0 ? ` (${[...errors].join("; ")})` : ""}`);
+    // Under cluster nothing may fail. (Two causes were found and fixed: a worker that exited with a
+    // connection still on its way from the primary left that client hanging, src/http/workers.ts;
+    // a connection accepted just before a worker's close was reset as "idle", src/http/server.ts.)
+    if (strict) assert.equal(failures, 0, `${failures} of ${requests} requests failed during the rolling restart: ${[...errors].join("; ")}`);
+    else assert.ok(failures <= Math.max(3, requests / 100), `${failures} of ${requests} requests failed during the rolling restart`);
     assert.ok(requests > 5);
     assert.match(primary.log[0]!, sharing === "cluster" ? /node:cluster round-robin/ : /SO_REUSEPORT/);
     primary.child.kill("SIGINT");

@@ -155,6 +155,55 @@ void describe("RedisQueue", () => {
     });
   });
 
+  void test("a put waiting for room wakes soon after a blocking read took an item (not at the next poll)", async () => {
+    await run(async () => {
+      const name = fresh();
+      await using a = new RedisQueue<number>(name, { url: server.url, maxsize: 1, visibilityTimeout: 600 });
+      await using b = new RedisQueue<number>(name, { url: server.url, maxsize: 1, visibilityTimeout: 600 });
+      const first = createTask(() => b.get()); // waits in a blocking read
+      await sleep(0.2);
+      await a.put(1);
+      assert.equal(await timeout(5, () => first), 1);
+      await a.put(2);
+      const loop = getRunningLoop();
+      const start = loop.time();
+      const putter = createTask(() => a.put(3)); // full: waits for room
+      await sleep(0.1);
+      assert.equal(putter.done(), false);
+      assert.equal(await b.get(), 2); // a blocking read (no script) takes it; b acknowledges nothing
+      await timeout(5, () => putter);
+      // The event stream is polled every 2 s here: the putter was told, well before that.
+      assert.ok(loop.time() - start < 1.5, `the put waited ${(loop.time() - start).toFixed(2)} s for room`);
+      assert.equal(await b.get(), 3);
+    });
+  });
+
+  void test("reading ahead: an item read ahead for a get() that never comes goes to another instance within a second", async () => {
+    await run(async () => {
+      const name = fresh();
+      // A long visibility timeout: an item stuck with a would not come back during the test.
+      await using a = new RedisQueue<number>(name, { url: server.url, visibilityTimeout: 600 });
+      await using b = new RedisQueue<number>(name, { url: server.url, visibilityTimeout: 600 });
+      await a.put(1);
+      await a.put(2);
+      assert.equal(await a.get(), 1);
+      await a.taskDone();
+      assert.equal(await a.get(), 2);
+      await a.taskDone(); // a reads ahead for a get() that does not come
+      await sleep(0.05);
+      const other = createTask(() => b.get());
+      await sleep(0.05);
+      const loop = getRunningLoop();
+      const start = loop.time();
+      await a.put(3);
+      assert.equal(await timeout(5, () => other), 3);
+      assert.ok(loop.time() - start < 2, `b got the item after ${(loop.time() - start).toFixed(2)} s`);
+      await b.taskDone();
+      await timeout(5, () => a.join());
+      assert.equal(await a.qsize(), 0);
+    });
+  });
+
   void test("a cancelled get() takes nothing: the next item goes to another instance at once", async () => {
     await run(async () => {
       const name = fresh();
@@ -262,6 +311,10 @@ void describe("RedisQueue", () => {
       await assert.rejects(timeout(5, () => getter), /is closed/);
       await assert.rejects(q.put(1), /RedisQueue\("q\d+-\d+"\) is closed/);
       await q.close(); // idempotent
+      // Its blocking read ended with it: the next item goes to another instance at once.
+      await using other = new RedisQueue<number>(q.name, { url: server.url, visibilityTimeout: 600 });
+      await other.put(5);
+      assert.equal(await timeout(5, () => other.get()), 5);
     });
   });
 });
