@@ -44,6 +44,22 @@ local function size(s, g)
 end
 `;
 
+/**
+ * Lua that XCLAIMs each id of ARGV[4..] that consumer `me` of stream `s`, group `g` still owns
+ * (with `options` before JUSTID) and counts them in `n`. Written into the script's text, not the
+ * prelude, so the scripts that do not need it define nothing more per call.
+ */
+function claimOwned(options: string): string {
+  return `local n = 0
+for i = 4, #ARGV do
+  local p = redis.call('XPENDING', s, g, ARGV[i], ARGV[i], 1)
+  if p[1] and p[1][2] == me then
+    redis.call('XCLAIM', s, g, me, 0, ARGV[i], ${options}'JUSTID')
+    n = n + 1
+  end
+end`;
+}
+
 /** A script and its name (for error messages). */
 export interface Script {
   readonly name: string;
@@ -181,14 +197,7 @@ return {size(s, ARGV[2]), redis.call('XLEN', s)}
 export const RENEW = script("renew", `
 local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s = base .. ':s:' .. g
-local n = 0
-for i = 4, #ARGV do
-  local p = redis.call('XPENDING', s, g, ARGV[i], ARGV[i], 1)
-  if p[1] and p[1][2] == me then
-    redis.call('XCLAIM', s, g, me, 0, ARGV[i], 'JUSTID')
-    n = n + 1
-  end
-end
+${claimOwned("")}
 return n
 `);
 
@@ -201,14 +210,7 @@ return n
 export const GIVE_BACK = script("give-back", `
 local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s = base .. ':s:' .. g
-local n = 0
-for i = 4, #ARGV do
-  local p = redis.call('XPENDING', s, g, ARGV[i], ARGV[i], 1)
-  if p[1] and p[1][2] == me then
-    redis.call('XCLAIM', s, g, me, 0, ARGV[i], 'IDLE', ${GIVEN_BACK_IDLE}, 'JUSTID')
-    n = n + 1
-  end
-end
+${claimOwned(`'IDLE', ${GIVEN_BACK_IDLE}, `)}
 if n > 0 then
   redis.call('HSET', base .. ':g:' .. g, 'cursor', '0-0', 'claimAt', '0')
   event(base, 'returned')
