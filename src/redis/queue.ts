@@ -17,7 +17,7 @@
 import { randomUUID, createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { awaitForeign, getRunningLoop, inspectSymbol, resourceClosed, resourceOpened, waitFuture, type Future } from "../core/index.ts";
-import { QueueEmpty, QueueFull, QueueShutDown } from "../sync/index.ts";
+import { getsUntilShutDown, QueueEmpty, QueueFull, QueueShutDown } from "../sync/index.ts";
 import { checkRedisUrl, checkSeconds, isConnectionLoss, openClient, redactUrl, type RedisClient, type RedisConnectOptions } from "./connection.ts";
 import * as scripts from "./queue-scripts.ts";
 import type { Script } from "./queue-scripts.ts";
@@ -283,16 +283,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
 
   /** Iterates with `get()` until the queue is shut down and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: async (): Promise<IteratorResult<T>> => {
-        try {
-          return { value: await this.get(), done: false };
-        } catch (error) {
-          if (error instanceof QueueShutDown) return { value: undefined, done: true };
-          throw error;
-        }
-      },
-    };
+    return getsUntilShutDown(() => this.get());
   }
 
   /**

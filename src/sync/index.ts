@@ -3,4 +3,4 @@
  * import the public names from the package entry, `src/index.ts`.
  * @module
  */
-export { QueueEmpty, QueueFull, QueueShutDown } from "./queues.ts";
+export { QueueEmpty, QueueFull, QueueShutDown, getsUntilShutDown } from "./queues.ts";

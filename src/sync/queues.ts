@@ -61,6 +61,24 @@ export class QueueShutDown extends Error {
   override name = "QueueShutDown";
 }
 
+/**
+ * An async iterator that yields what `get` returns until it throws QueueShutDown (the queue is
+ * shut down and drained), as `async for` over asyncio.Queue's `get()` loops do; every other error
+ * is rethrown. Shared with the Redis queue, whose `for await` means the same.
+ */
+export function getsUntilShutDown<T>(get: () => Promise<T>): AsyncIterator<T> {
+  return {
+    next: async (): Promise<IteratorResult<T>> => {
+      try {
+        return { value: await get(), done: false };
+      } catch (error) {
+        if (error instanceof QueueShutDown) return { value: undefined, done: true };
+        throw error;
+      }
+    },
+  };
+}
+
 const RUNNING = 0;
 const SHUT_DOWN = 1;
 const SHUT_DOWN_IMMEDIATE = 2;
@@ -238,16 +256,7 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Iterates with `get()` until the queue is shut down and drained. */
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: async (): Promise<IteratorResult<T>> => {
-        try {
-          return { value: await this.get(), done: false };
-        } catch (error) {
-          if (error instanceof QueueShutDown) return { value: undefined, done: true };
-          throw error;
-        }
-      },
-    };
+    return getsUntilShutDown(() => this.get());
   }
 
   /** Stores an item (hook for subclasses; FIFO here). */
