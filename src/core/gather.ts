@@ -113,18 +113,17 @@ class GatheringFuture extends Future<unknown[]> {
   override cancel(msg?: string): boolean {
     if (this.done()) return false;
     let cancelledAny = false;
+    // Every future child first: counting the promise slots as cancelled may end the gather at
+    // once, and the children after them must still be cancelled (asyncio cancels all of them).
     for (let i = 0; i < this.#awaitables.length; i++) {
-      if (this.#settled[i] === 1) continue;
       const aw = this.#awaitables[i]!;
-      if (isFuture(aw)) {
-        if (aw.cancel(msg)) cancelledAny = true;
-      } else if (this.#promiseSlots !== null) {
-        // The first unsettled promise slot: every promise slot counts as cancelled now.
-        cancelledAny = true;
-        this.#cancelRequested = true;
-        this.#cancelPromiseSlots(msg);
-        if (this.done()) return true;
-      }
+      if (this.#settled[i] === 0 && isFuture(aw) && aw.cancel(msg)) cancelledAny = true;
+    }
+    if (this.#promiseSlots !== null && !this.done()) {
+      cancelledAny = true;
+      this.#cancelRequested = true;
+      this.#cancelPromiseSlots(msg);
+      return true;
     }
     if (cancelledAny) this.#cancelRequested = true;
     return cancelledAny;

@@ -121,3 +121,24 @@ test("cancelling a gather with promise children: with returnExceptions it ends c
     assert.ok((await rejection(g2)) instanceof CancelledError);
   });
 });
+
+test("cancelling a gather cancels every future child, also those after a promise child", async () => {
+  await run(async () => {
+    const pending = new Promise<never>(() => {});
+    const before = createTask(() => sleep(10));
+    const after = createTask(() => sleep(10));
+    const g = gather(before, pending, after);
+    await sleep(0);
+    assert.equal(g.cancel(), true);
+    assert.ok((await rejection(g)) instanceof CancelledError);
+    await sleep(0);
+    assert.equal(before.cancelled(), true);
+    assert.equal(after.cancelled(), true);
+    const later = createTask(() => sleep(10));
+    const g2 = gather([pending, later], { returnExceptions: true });
+    await sleep(0);
+    assert.equal(g2.cancel(), true);
+    assert.ok((await rejection(g2)) instanceof CancelledError);
+    assert.equal(later.cancelled(), true);
+  });
+});
