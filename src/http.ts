@@ -34,5 +34,6 @@ export { BodyPart } from "./http/multipart.ts";
 export type { CookieOptions } from "./http/cookies.ts";
 export { Router, type Resolution } from "./http/router.ts";
 export { CIMultiDict, type HeadersInit } from "./http/headers.ts";
-export { ClientError, ClientConnectionError, ClientResponseError, HttpError } from "./http/errors.ts";
+export { ClientError, ClientConnectionError, ClientResponseError, HttpError, type ClientResponseErrorInit } from "./http/errors.ts";
+export type { WorkerOptions } from "./http/workers.ts";
 export type { WebSocketHandler, WebSocketRouteOptions } from "./http/websocket-routes.ts";

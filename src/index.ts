@@ -4,14 +4,14 @@
  */
 export { run, Runner, KeyboardInterrupt, type RunnerOptions } from "./loop/runners.ts";
 export { Future, isFuture, type DoneCallback } from "./core/futures.ts";
-export { Task, createTask, currentTask, allTasks, ensureFuture, eagerTaskFactory } from "./core/tasks.ts";
+export { Task, createTask, currentTask, allTasks, ensureFuture, eagerTaskFactory, type TaskConstructorOptions } from "./core/tasks.ts";
 export { sleep } from "./core/sleep.ts";
 export { abortable } from "./core/foreign-futures.ts";
-export { gather, shield, type Awaitable, type GatherOptions } from "./core/gather.ts";
+export { gather, shield, type Awaitable, type GatherOptions, type GatherOutcomes, type GatherResults } from "./core/gather.ts";
 export { wait, asCompleted, AsCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED, type ReturnWhen, type WaitOptions } from "./core/wait.ts";
 export { timeout, timeoutAt, Timeout, waitFor } from "./core/timeouts.ts";
 export { taskGroup, TaskGroup } from "./core/task-groups.ts";
-export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph } from "./dev/graph.ts";
+export { captureCallGraph, formatCallGraph, printCallGraph, type CallGraphOptions, type FrameCallGraphEntry, type FutureCallGraph, type TaskRow } from "./dev/graph.ts";
 export { enableInspection, disableInspection, inspectionSocketPath, type InspectionReply } from "./dev/inspection.ts";
 export { Lock, Event, Condition, Semaphore, BoundedSemaphore } from "./sync/locks.ts";
 export { Barrier, type BarrierPosition } from "./sync/barrier.ts";
@@ -51,7 +51,7 @@ export {
   type SocketAddress,
 } from "./core/transports.ts";
 export { BaseProtocol, Protocol, BufferedProtocol, DatagramProtocol, SubprocessProtocol, type StreamProtocol } from "./core/protocols.ts";
-export { SocketTransport } from "./net/socket-transport.ts";
+export { SocketTransport, type SocketTransportOptions } from "./net/socket-transport.ts";
 export { AI_CANONNAME } from "./net/address-names.ts";
 export { DatagramSocketTransport } from "./net/datagram-transport.ts";
 export { ReadPipeTransport, WritePipeTransport } from "./net/pipe-transport.ts";

@@ -24,4 +24,5 @@ export {
   UndefinedColumnError,
   UndefinedTableError,
   UniqueViolationError,
+  type ServerFields,
 } from "./pg/errors.ts";

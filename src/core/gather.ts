@@ -12,8 +12,10 @@ import { Task, ensureFuture } from "./tasks.ts";
 /** Something `gather`, `wait` and friends accept: an aiots future or task, or any promise. */
 export type Awaitable<T> = Future<T> | PromiseLike<T>;
 
-type Results<A extends readonly unknown[]> = { -readonly [K in keyof A]: Awaited<A[K]> };
-type Outcomes<A extends readonly unknown[]> = { -readonly [K in keyof A]: Awaited<A[K]> | Error };
+/** What `gather` resolves to: each awaitable's result, in argument order. */
+export type GatherResults<A extends readonly unknown[]> = { -readonly [K in keyof A]: Awaited<A[K]> };
+/** What `gather(..., { returnExceptions: true })` resolves to: each result, or the error it failed with. */
+export type GatherOutcomes<A extends readonly unknown[]> = { -readonly [K in keyof A]: Awaited<A[K]> | Error };
 
 export interface GatherOptions {
   /** Return errors (and `CancelledError`s) in the results instead of failing on the first one. */
@@ -120,7 +122,6 @@ class GatheringFuture extends Future<unknown[]> {
       if (this.#settled[i] === 0 && isFuture(aw) && aw.cancel(msg)) cancelledAny = true;
     }
     if (this.#promiseSlots !== null && !this.done()) {
-      cancelledAny = true;
       this.#cancelRequested = true;
       this.#cancelPromiseSlots(msg);
       return true;
@@ -220,9 +221,9 @@ function splitGatherArgs(args: readonly unknown[]): [readonly Awaitable<unknown>
  * });
  * ```
  */
-export function gather<const A extends readonly unknown[]>(awaitables: A, options: GatherOptions & { returnExceptions: true }): Future<Outcomes<A>>;
-export function gather<const A extends readonly unknown[]>(awaitables: A, options?: GatherOptions): Future<Results<A>>;
-export function gather<A extends readonly unknown[]>(...awaitables: A): Future<Results<A>>;
+export function gather<const A extends readonly unknown[]>(awaitables: A, options: GatherOptions & { returnExceptions: true }): Future<GatherOutcomes<A>>;
+export function gather<const A extends readonly unknown[]>(awaitables: A, options?: GatherOptions): Future<GatherResults<A>>;
+export function gather<A extends readonly unknown[]>(...awaitables: A): Future<GatherResults<A>>;
 export function gather(...args: unknown[]): Future<unknown[]> {
   const [awaitables, returnExceptions] = splitGatherArgs(args);
   const loop = awaitables.find(isFuture)?.getLoop() ?? getRunningLoop();

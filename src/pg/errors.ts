@@ -10,7 +10,7 @@
  */
 
 /** The fields of a PostgreSQL ErrorResponse that node-postgres exposes on its DatabaseError. */
-interface ServerFields {
+export interface ServerFields {
   message: string;
   code?: string | undefined;
   severity?: string | undefined;

@@ -251,7 +251,9 @@ test("npm run docs (TypeDoc) builds the API reference of every entry point", { t
   try {
     const typedoc = await exec(process.execPath, [join(repo, "node_modules", "typedoc", "bin", "typedoc"), "--out", out], repo, 150_000);
     assert.equal(typedoc.code, 0, show(typedoc));
-    assert.match(typedoc.stdout + typedoc.stderr, /Found 0 errors/, show(typedoc));
+    // Warnings too: a public signature that names an unexported type leaves users a dead link.
+    // (TypeDoc prints a "Found N errors and M warnings" summary only when there is one.)
+    assert.doesNotMatch(typedoc.stdout + typedoc.stderr, /\[(warning|error)\]|Found [1-9]\d* (errors|warnings)|and [1-9]\d* warnings/, show(typedoc));
     assert.ok(existsSync(join(out, "index.html")), show(typedoc));
   } finally {
     rmSync(out, { recursive: true, force: true });
