@@ -18,7 +18,6 @@
  * `Task.cancel`.
  * @module
  */
-import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop } from "./events.ts";
 import { Future } from "./futures.ts";
 import { kDeferrableCancel, newCancelledError } from "./internal/context.ts";
