@@ -8,10 +8,8 @@
  * `then()` is created only when someone awaits, so futures observed only through callbacks (as
  * `gather` does) never allocate one.
  *
- * Done callbacks (`addDoneCallback`) are scheduled with `callSoon`, as in asyncio. The task awaiting a
- * future is woken from the loop's ready queue too, as asyncio's `Task.__wakeup` (in the next
- * iteration when the future settles during one); further awaiters are woken by settling the native
- * promise, which resumes them as microtasks.
+ * Done callbacks (`addDoneCallback`) are scheduled with `callSoon`, as in asyncio; awaiters are woken
+ * by settling the native promise, which resumes them as microtasks.
  * @module
  */
 import { CancelledError, InvalidStateError } from "./exceptions.ts";
@@ -21,7 +19,6 @@ import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
 import { markLoopBound, neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
 import { checkCallback } from "./internal/validate.ts";
-import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
@@ -183,8 +180,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * cancellation reaches this await.
    *
    * When a task's `await` is the first to wait on a pending future, V8 passes the resolving
-   * functions of its own await promise: the future keeps those and calls them from the loop once it
-   * settles, instead of making a native promise to chain them to (that saves ~350 bytes per suspended task
+   * functions of its own await promise: the future keeps those and calls them when it settles,
+   * instead of making a native promise to chain them to (that saves ~350 bytes per suspended task
    * and a microtask hop per wake-up). `then` then returns an already resolved promise, as those
    * functions return `undefined`: code that passes promise resolving functions itself
    * (`future.then(resolve, reject)`) gets them called on settlement just the same.
@@ -382,22 +379,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
-  /** @internal wakes the awaiters once the done callbacks have run (see #settle). */
+  /** @internal settles the native promise awaiters are attached to (see #settle). */
   [kWakeAwaiters](): void {
-    if (this.#resolve === undefined) return;
-    // already a loop callback, after the done callbacks: a direct awaiter is woken here
-    if (this.#promise === undefined) this[kWakeDirect]();
-    else this.#wakeAwaiters();
+    if (this.#resolve !== undefined) this.#wakeAwaiters();
   }
 
   #wakeAwaiters(): void {
     if (this.#promise === undefined) {
-      // The first awaiter holds our settlement directly: it is woken from the loop's ready queue,
-      // as asyncio wakes a task (Task.__wakeup is a done callback). A task woken while the loop
-      // runs the tasks of an iteration so runs in the next one, after them, not in between (a
-      // task awaiting 100k tasks in turn resumes once, not once per task); and a cancel that
-      // lands before the wake is thrown at the await instead (see kWakeDirect).
-      this.#loop[kScheduleRunnable](new DirectWake(this));
+      // the first awaiter holds our settlement directly: it is woken a microtask later, when a
+      // late cancel (one requested since the settlement) is thrown at its await instead
+      scheduleDirectWake(this);
       return;
     }
     if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
@@ -423,21 +414,22 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 }
 
-/** A direct awaiter's wake-up, in the loop's ready queue (see Future#wakeAwaiters). */
-class DirectWake implements Runnable {
-  readonly #future: Future<unknown>;
+// Futures whose direct awaiter is due to wake, woken together in one microtask (see #wakeAwaiters).
+const directWakes: Future<unknown>[] = [];
+let directWakesScheduled = false;
 
-  constructor(future: Future<unknown>) {
-    this.#future = future;
-  }
+function scheduleDirectWake(future: Future<unknown>): void {
+  directWakes.push(future);
+  if (directWakesScheduled) return;
+  directWakesScheduled = true;
+  void resolvedUndefined.then(runDirectWakes);
+}
 
-  runScheduled(): void {
-    this.#future[kWakeDirect]();
-  }
-
-  toString(): string {
-    return `<wake-up of the task awaiting ${String(this.#future)}>`;
-  }
+function runDirectWakes(): void {
+  directWakesScheduled = false;
+  // index loop: a wake resolves V8 promises, but a thenable result's `then` getter may settle more
+  for (let i = 0; i < directWakes.length; i++) directWakes[i]![kWakeDirect]();
+  directWakes.length = 0;
 }
 
 // What then() returns when it keeps an await's resolving functions (they return undefined).
