@@ -18,10 +18,9 @@
  * `Task.cancel`.
  * @module
  */
-import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop } from "./events.ts";
 import { Future } from "./futures.ts";
-import { kDeferrableCancel, makeInternalError } from "./internal/context.ts";
+import { kDeferrableCancel, newCancelledError } from "./internal/context.ts";
 
 function rejectionOf(error: unknown): unknown {
   return error === undefined ? new Error("the promise rejected with undefined") : error;
@@ -80,7 +79,7 @@ class AbortableFuture<T> extends Future<T> {
   /** Cancels the future at once and aborts the signal (its reason is the `CancelledError`). */
   override cancel(msg?: string): boolean {
     if (!super.cancel(msg)) return false;
-    this.#controller.abort(makeInternalError(() => new CancelledError(msg)));
+    this.#controller.abort(newCancelledError(msg));
     return true;
   }
 

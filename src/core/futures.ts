@@ -14,7 +14,7 @@
  */
 import { CancelledError, InvalidStateError } from "./exceptions.ts";
 import { AbstractEventLoop, getRunningLoop } from "./events.ts";
-import { currentAwaitingTask, kDeferrableCancel, makeInternalError, type AwaitingTask, type Cancellable } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, newCancelledError, type AwaitingTask, type Cancellable } from "./internal/context.ts";
 import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
 import { markLoopBound, neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
@@ -272,7 +272,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   protected makeCancelledError(): CancelledError {
     if (this.#exception === undefined) {
       const message = this.#result as string | undefined;
-      this.#exception = makeInternalError(() => new CancelledError(message));
+      this.#exception = newCancelledError(message);
     }
     return this.#exception as CancelledError;
   }

@@ -6,7 +6,7 @@ import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop } from "./events.ts";
 import { Future, isFuture, isThenable, kCancelledError, kObserve } from "./futures.ts";
 import { registerWaitsOn } from "./internal/awaited-by.ts";
-import { makeInternalError } from "./internal/context.ts";
+import { newCancelledError } from "./internal/context.ts";
 import { Task, ensureFuture } from "./tasks.ts";
 
 /** Something `gather`, `wait` and friends accept: an aiots future or task, or any promise. */
@@ -134,10 +134,10 @@ class GatheringFuture extends Future<unknown[]> {
     const slots = this.#promiseSlots!;
     this.#promiseSlots = null;
     if (!this.#returnExceptions) {
-      this.setException(makeInternalError(() => new CancelledError(msg)));
+      this.setException(newCancelledError(msg));
       return;
     }
-    for (const i of slots) this.#fill(i, makeInternalError(() => new CancelledError(msg)));
+    for (const i of slots) this.#fill(i, newCancelledError(msg));
     this.#remaining -= slots.length;
     this.#finishIfComplete();
   }
@@ -173,7 +173,7 @@ class GatheringFuture extends Future<unknown[]> {
     if (this.#remaining > 0) return;
     if (this.#cancelRequested) {
       // Cancelled from outside while the children finished: report the cancellation (asyncio).
-      this.setException(this.#lastCancel ?? makeInternalError(() => new CancelledError()));
+      this.setException(this.#lastCancel ?? newCancelledError());
     } else {
       this.setResult(this.#results);
     }

@@ -18,7 +18,7 @@
 import { CancelledError } from "./exceptions.ts";
 import { getRunningLoop, type AbstractEventLoop, type TaskFactory, type TaskOptions } from "./events.ts";
 import { Future, isFuture, isThenable } from "./futures.ts";
-import { currentAwaitingTask, kDeferrableCancel, makeInternalError, runTaskStep, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
+import { currentAwaitingTask, kDeferrableCancel, newCancelledError, runTaskStep, setInLoopCallback, taskStorage, type Cancellable } from "./internal/context.ts";
 import { undeliveredCancels, watchUndeliveredCancel } from "./internal/undelivered-cancels.ts";
 import { adoptPromise } from "./foreign-futures.ts";
 import { callbackName } from "./internal/inspect.ts";
@@ -309,7 +309,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   override cancel(msg?: string): boolean {
     if (this.done()) return false;
     this.#cancelRequests += 1;
-    this.#abort?.abort(makeInternalError(() => new CancelledError(msg)));
+    this.#abort?.abort(newCancelledError(msg));
     let delivered = false;
     let adopted: Cancellable[] | null = null;
     // Wait registrations stay: a child task may ignore the cancel and need cancelling again.
@@ -509,7 +509,7 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
 
   #newCancelledError(): CancelledError {
     const message = this.#cancelMessage;
-    return makeInternalError(() => new CancelledError(message));
+    return newCancelledError(message);
   }
 
   #adopt(thenable: PromiseLike<T>): void {

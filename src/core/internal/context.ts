@@ -10,6 +10,7 @@
  * Only one loop runs at a time (as one asyncio loop per thread); `runningLoop` is that loop.
  */
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
+import { CancelledError } from "../exceptions.ts";
 
 /** What a future needs to know about the task that awaits it. Implemented by `Task`. */
 export interface AwaitingTask {
@@ -132,6 +133,21 @@ export function makeInternalError<E extends Error>(build: () => E): E {
   Error.stackTraceLimit = 0;
   try {
     return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * A `CancelledError` made internally (see makeInternalError), without the closure that a
+ * `makeInternalError(() => new CancelledError(msg))` costs on paths run once per cancelled task.
+ */
+export function newCancelledError(message?: string): CancelledError {
+  if (captureStacks) return new CancelledError(message);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new CancelledError(message);
   } finally {
     Error.stackTraceLimit = limit;
   }
