@@ -18,8 +18,11 @@
  *                      written only when someone waits for them (returned and shutdown: always);
  *                      waiting clients XREAD it
  * - `base:shutdown`    "1" after shutdown(), "2" after shutdown(true)
- * - `base:put:<token>` the id a put got, kept for a while so that a put sent again after a lost
- *                      connection is not stored twice
+ * - `base:put:<instance>` hash: slot -> token of that instance's puts, so that a put sent again
+ *                      after a lost connection is not stored twice. A slot is held by one put in
+ *                      flight and reused by a later one, so the hash stays as small as the most
+ *                      puts the instance had in flight at once (a key per put, with an expiry,
+ *                      made the put script's cost double); it expires a while after the last put
  * @module
  */
 
@@ -82,32 +85,32 @@ return {redis.call('GET', base .. ':shutdown') or '0', lastId(base .. ':e')}
 `);
 
 /**
- * ARGV: base, json, maxsize, token, tokenTtlMs, wasWaiting (1 after a wait), willWait (1: count a
- * waiter on "full"). Returns {"ok", id} | {"full", lastEventId} | {"shutdown"}.
+ * ARGV: base, json, maxsize, ring (the instance's `put:` key suffix), slot, token, ringTtlMs,
+ * refresh (1: set the ring's expiry), wasWaiting (1 after a wait), willWait (1: count a waiter on
+ * "full"). Returns {"ok"} | {"full", lastEventId} | {"shutdown"}.
  */
 export const PUT = script("put", `
 local base = ARGV[1]
-if ARGV[6] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', -1) end
-local tokenKey = base .. ':put:' .. ARGV[4]
-local state = redis.call('MGET', base .. ':shutdown', tokenKey)
-if state[1] then return {'shutdown'} end
-if state[2] then return {'ok', state[2]} end
+if ARGV[9] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', -1) end
+if redis.call('GET', base .. ':shutdown') then return {'shutdown'} end
+local ring = base .. ':put:' .. ARGV[4]
+if redis.call('HGET', ring, ARGV[5]) == ARGV[6] then return {'ok'} end
 local groups = redis.call('SMEMBERS', base .. ':groups')
 local maxsize = tonumber(ARGV[3])
 if maxsize > 0 then
   for _, g in ipairs(groups) do
     if size(base .. ':s:' .. g, g) >= maxsize then
-      if ARGV[7] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', 1) end
+      if ARGV[10] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', 1) end
       return {'full', lastId(base .. ':e')}
     end
   end
 end
-local id = ''
 for _, g in ipairs(groups) do
-  id = redis.call('XADD', base .. ':s:' .. g, '*', 'd', ARGV[2])
+  redis.call('XADD', base .. ':s:' .. g, '*', 'd', ARGV[2])
 end
-redis.call('SET', tokenKey, id, 'PX', ARGV[5])
-return {'ok', id}
+-- A new field may mean a new key: it gets its expiry at once, whatever the client asked.
+if redis.call('HSET', ring, ARGV[5], ARGV[6]) == 1 or ARGV[8] == '1' then redis.call('PEXPIRE', ring, ARGV[7]) end
+return {'ok'}
 `);
 
 /**

@@ -49,8 +49,10 @@ interface Wait {
   eventsId: string;
 }
 
-// How long a put's token is kept (a put sent again after a lost connection within it is stored once).
+// How long an instance's put tokens are kept after its last put (a put sent again after a lost
+// connection within it is stored once); the expiry is set again every tenth of it while puts go on.
 const TOKEN_TTL_MS = 5 * 60 * 1000;
+const TOKEN_TTL_ARG = String(TOKEN_TTL_MS);
 
 /**
  * A FIFO queue in Redis with asyncio.Queue's API; every method returns a promise. Items are JSON
@@ -90,8 +92,14 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   readonly #url: URL;
   readonly #connectTimeout: number;
   readonly #base: string;
-  readonly #tokenPrefix = randomUUID();
+  // This instance's put tokens (queue-scripts.ts, PUT): each put in flight holds a slot of the
+  // instance's hash in Redis; a slot goes back to #freeSlots once its put's last command settled.
+  readonly #ring = randomUUID();
+  readonly #freeSlots: string[] = [];
+  #slots = 0;
   #tokens = 0;
+  #ringRefreshedAt = -Infinity;
+  readonly #maxsizeArg: string;
   #clients: Promise<Clients> | null = null;
   #cmd: RedisClient | null = null;
   // Ids this instance took and has not acknowledged, oldest first (taskDone() acknowledges the head).
@@ -122,6 +130,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     }
     this.name = name;
     this.maxsize = maxsize;
+    this.#maxsizeArg = String(maxsize);
     this.group = options.group ?? "aiots";
     this.consumer = options.consumer ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.visibilityTimeout = checkSeconds(options.visibilityTimeout ?? 30, "visibilityTimeout", who);
@@ -152,11 +161,15 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
    */
   async put(item: T): Promise<void> {
     const json = this.#encode(item, "put");
-    const token = `${this.#tokenPrefix}:${this.#tokens++}`;
+    this.#checkOpen();
+    const slot = this.#freeSlots.pop() ?? String(this.#slots++);
+    const token = String(this.#tokens++);
     let waiting = false;
+    let last: Promise<Reply> | null = null;
     try {
       for (;;) {
-        const reply = await this.#call(scripts.PUT, [json, String(this.maxsize), token, String(TOKEN_TTL_MS), waiting ? "1" : "0", "1"], (late) => {
+        last = this.#sendPut(json, slot, token, waiting, true);
+        const reply = await this.#settle(last, (late) => {
           if (late[0] === "full") this.#unwait();
         });
         waiting = reply[0] === "full";
@@ -167,6 +180,8 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     } catch (error) {
       if (waiting) this.#unwait();
       throw error;
+    } finally {
+      this.#freeSlot(slot, last);
     }
   }
 
@@ -176,8 +191,11 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
    */
   async putNowait(item: T): Promise<void> {
     const json = this.#encode(item, "putNowait");
-    const token = `${this.#tokenPrefix}:${this.#tokens++}`;
-    const reply = await this.#call(scripts.PUT, [json, String(this.maxsize), token, String(TOKEN_TTL_MS), "0", "0"]);
+    this.#checkOpen();
+    const slot = this.#freeSlots.pop() ?? String(this.#slots++);
+    const pending = this.#sendPut(json, slot, String(this.#tokens++), false, false);
+    this.#freeSlot(slot, pending);
+    const reply = await this.#settle(pending);
     if (reply[0] === "full") throw new QueueFull(`RedisQueue(${JSON.stringify(this.name)}) is full (maxsize ${this.maxsize})`);
     if (reply[0] === "shutdown") throw this.#shutDownError("putNowait");
   }
@@ -310,6 +328,8 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
       if (this.#held.length === 0) {
         await this.#send(cmd, scripts.RELEASE, [this.#base, this.group, this.consumer]).catch(() => {});
       }
+      // Nothing of this instance is sent again after close: its put tokens can go.
+      if (this.#slots > 0) await cmd.sendCommand(["DEL", `${this.#base}:put:${this.#ring}`]).catch(() => {});
       await cmd.close().catch(() => cmd.destroy());
     } catch {
       // The connection never opened: nothing to release.
@@ -370,11 +390,30 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     return (await this.#call(scripts.SIZES, [this.group])) as unknown as [number, number];
   }
 
+  // One PUT script for the put holding `slot` (its token stays the same when it is sent again).
+  #sendPut(json: string, slot: string, token: string, wasWaiting: boolean, willWait: boolean): Promise<Reply> {
+    const now = Date.now();
+    const refresh = now - this.#ringRefreshedAt >= TOKEN_TTL_MS / 10;
+    if (refresh) this.#ringRefreshedAt = now;
+    const args = [json, this.#maxsizeArg, this.#ring, slot, token, TOKEN_TTL_ARG, refresh ? "1" : "0", wasWaiting ? "1" : "0", willWait ? "1" : "0"];
+    return this.#eval(scripts.PUT, args);
+  }
+
+  // A slot is free again once the put's last command settled: until then it may still be sent again.
+  #freeSlot(slot: string, last: Promise<Reply> | null): void {
+    const free = (): void => void this.#freeSlots.push(slot);
+    if (last === null) free();
+    else last.then(free, free);
+  }
+
   // Runs a script for the calling task: cancelling the task interrupts the wait at once. A reply that
   // lands after the caller stopped waiting goes to `late` (to undo what it did).
-  async #call(script: Script, args: string[], late?: (reply: Reply) => void): Promise<Reply> {
+  #call(script: Script, args: string[], late?: (reply: Reply) => void): Promise<Reply> {
     this.#checkOpen();
-    const pending = this.#eval(script, args);
+    return this.#settle(this.#eval(script, args), late);
+  }
+
+  async #settle(pending: Promise<Reply>, late?: (reply: Reply) => void): Promise<Reply> {
     try {
       return await awaitForeign(pending);
     } catch (error) {
