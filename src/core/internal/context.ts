@@ -126,31 +126,35 @@ export function setCaptureStacks(value: boolean): void {
   captureStacks = value;
 }
 
-/** Builds an error, without a stack trace unless debug mode is on. */
-export function makeInternalError<E extends Error>(build: () => E): E {
-  if (captureStacks) return build();
+// Runs build(arg) with no stack trace captured, unless debug mode is on. The argument is passed
+// through so that hot callers (one CancelledError per cancelled task) need no closure.
+function withoutStack<A, E extends Error>(build: (arg: A) => E, arg: A): E {
+  if (captureStacks) return build(arg);
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    return build();
+    return build(arg);
   } finally {
     Error.stackTraceLimit = limit;
   }
 }
 
-/**
- * A `CancelledError` made internally (see makeInternalError), without the closure that a
- * `makeInternalError(() => new CancelledError(msg))` costs on paths run once per cancelled task.
- */
+function callBuild<E extends Error>(build: () => E): E {
+  return build();
+}
+
+function buildCancelledError(message: string | undefined): CancelledError {
+  return new CancelledError(message);
+}
+
+/** Builds an error, without a stack trace unless debug mode is on. */
+export function makeInternalError<E extends Error>(build: () => E): E {
+  return withoutStack(callBuild, build);
+}
+
+/** A `CancelledError` made as makeInternalError makes errors, without a closure per call. */
 export function newCancelledError(message?: string): CancelledError {
-  if (captureStacks) return new CancelledError(message);
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new CancelledError(message);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  return withoutStack(buildCancelledError, message);
 }
 
 export function getRunningLoopOrNull(): object | null {
