@@ -54,6 +54,11 @@ interface Wait {
 const TOKEN_TTL_MS = 5 * 60 * 1000;
 const TOKEN_TTL_ARG = String(TOKEN_TTL_MS);
 
+// A PUT sent again checks its token (queue-scripts.ts): the last argument says so.
+function markResent(args: string[]): void {
+  args[args.length - 1] = "1";
+}
+
 /**
  * A FIFO queue in Redis with asyncio.Queue's API; every method returns a promise. Items are JSON
  * values. Every instance with the same `name` (and `group`) on the same Redis shares the items, the
@@ -395,8 +400,8 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     const now = Date.now();
     const refresh = now - this.#ringRefreshedAt >= TOKEN_TTL_MS / 10;
     if (refresh) this.#ringRefreshedAt = now;
-    const args = [json, this.#maxsizeArg, this.#ring, slot, token, TOKEN_TTL_ARG, refresh ? "1" : "0", wasWaiting ? "1" : "0", willWait ? "1" : "0"];
-    return this.#eval(scripts.PUT, args);
+    const args = [json, this.#maxsizeArg, this.#ring, slot, token, TOKEN_TTL_ARG, refresh ? "1" : "0", wasWaiting ? "1" : "0", willWait ? "1" : "0", "0"];
+    return this.#eval(scripts.PUT, args, markResent);
   }
 
   // A slot is free again once the put's last command settled: until then it may still be sent again.
@@ -424,11 +429,13 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
 
   // Runs a script, sending it again when the connection dropped with it in flight (every script is
   // safe to repeat: a put carries a token, acknowledgements are idempotent, a lost take's item
-  // is delivered again after visibilityTimeout).
-  async #eval(script: Script, args: string[]): Promise<Reply> {
+  // is delivered again after visibilityTimeout). `onResend` marks the arguments of a command that
+  // may already have run (every attempt after the first, to be safe).
+  async #eval(script: Script, args: string[], onResend?: (args: string[]) => void): Promise<Reply> {
     const cmd = this.#cmd ?? (await this.#connected()).cmd;
     let registered = false;
     for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) onResend?.(args);
       try {
         return await this.#send(cmd, script, [this.#base, ...args]);
       } catch (error) {

@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { run, createTask, sleep, timeout, TimeoutError, getRunningLoop, gather } from "../../src/index.ts";
@@ -54,6 +55,49 @@ function startConsumer(name: string, count: number, mode: "ack" | "hold", visibi
         watchers.add(check);
         check();
       }),
+  };
+}
+
+// A TCP proxy in front of Redis that loses one reply: the first command whose bytes contain
+// `marker` reaches Redis and runs, then its connection is cut before the reply comes back (as a
+// network fault after the server acted would). Later connections pass through untouched.
+async function startReplyLosingProxy(target: URL, marker: string): Promise<{ url: string; cut: () => boolean; close: () => Promise<void> }> {
+  let cut = false;
+  const sockets = new Set<Socket>();
+  const proxy: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    let losing = false;
+    client.on("data", (chunk: Buffer) => {
+      if (!cut && chunk.includes(marker)) losing = cut = true;
+      upstream.write(chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      if (losing) {
+        client.destroy();
+        upstream.destroy();
+      } else client.write(chunk);
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  proxy.listen(0, "127.0.0.1");
+  await once(proxy, "listening");
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut: () => cut,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+      await once(proxy, "close");
+    },
   };
 }
 
@@ -153,6 +197,30 @@ void describe("RedisQueue under faults", () => {
       } finally {
         for (const w of [putter, ...workers]) w.cancel();
         for (const q of consumers) await q.close();
+      }
+    });
+  });
+
+  void test("a put whose reply was lost with its connection is sent again and stored once", async () => {
+    await run(async () => {
+      const name = fresh();
+      const proxy = await startReplyLosingProxy(new URL(server.url), "lost-reply-marker");
+      try {
+        await using producer = new RedisQueue<string>(name, { url: proxy.url });
+        await using consumer = new RedisQueue<string>(name, { url: server.url });
+        await producer.put("before");
+        await timeout(30, () => producer.put("lost-reply-marker"));
+        assert.ok(proxy.cut(), "the proxy cut the connection after Redis ran the put");
+        await producer.put("after");
+        assert.equal(await consumer.qsize(), 3, "the resent put was stored once");
+        const got: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          got.push(await consumer.getNowait());
+          await consumer.taskDone();
+        }
+        assert.deepEqual(got, ["before", "lost-reply-marker", "after"]);
+      } finally {
+        await proxy.close();
       }
     });
   });
