@@ -14,9 +14,9 @@ const mode = process.argv[2] ?? "to-thread";
 const n = Number(process.argv[3] ?? (mode === "spawn" ? 200 : 10_000));
 const built = process.argv[4] === "built";
 
-// Why a built peer: running src/*.ts makes Node load its TypeScript stripper, a process about 30 MB
-// larger, and every fork of a larger process costs more. That is a cost of running from source,
-// not of aiots, and a user who installed the package never pays it.
+// Why a built peer: loading aiots from src/*.ts (Node strips the types of every module) leaves a
+// process about 30 MB larger, and every fork of a larger process costs more. That is a cost of
+// running from source, not of aiots, and a user who installed the package never pays it.
 function newestSourceMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

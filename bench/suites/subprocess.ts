@@ -38,8 +38,8 @@ const cases: BenchCase[] = [
     peers: peers("spawn", 200),
     baseline: "raw Node",
     target:
-      "aiots (built) within ~1.2x raw Node (process creation dominates; from src/*.ts, Node's type " +
-      "stripper makes the process ~30 MB larger and each fork slower)",
+      "aiots (built) within ~1.2x raw Node (process creation dominates; loaded from src/*.ts, aiots " +
+      "leaves the process ~30 MB larger and each fork slower)",
   },
 ];
 

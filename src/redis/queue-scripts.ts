@@ -29,8 +29,9 @@
 // Given-back items are idle for at least this long (ms): a billion seconds, more than any real wait.
 const GIVEN_BACK_IDLE = "1000000000000";
 
-// Helpers a script may use. Each script's text defines only the ones it calls: a \`local function\`
-// is a closure made on every call, and the per-item scripts (put, done) run 20,000 times a second.
+// Helpers a script may use. Each script's text defines only the ones its body calls (found by name,
+// so the list cannot drift from the body): a \`local function\` is a closure made on every call, and
+// the per-item scripts (put, done) run once per item.
 const HELPERS = {
   lastId: `
 local function lastId(key)
@@ -52,7 +53,7 @@ local function size(s, g)
 end`,
 } as const;
 
-type Helper = keyof typeof HELPERS;
+const HELPER_NAMES = Object.keys(HELPERS) as Array<keyof typeof HELPERS>;
 
 /**
  * Lua that XCLAIMs each id of ARGV[4..] that consumer `me` of stream `s`, group `g` still owns
@@ -76,15 +77,16 @@ export interface Script {
   readonly source: string;
 }
 
-function script(name: string, helpers: readonly Helper[], body: string): Script {
-  return { name, source: helpers.map((h) => HELPERS[h]).join("") + body };
+function script(name: string, body: string): Script {
+  const used = HELPER_NAMES.filter((helper) => new RegExp(`\\b${helper}\\(`).test(body));
+  return { name, source: used.map((helper) => HELPERS[helper]).join("") + body };
 }
 
 /**
  * ARGV: base, group, consumer. Registers the group and creates its stream; returns {shutdown
  * state ("0" | "1" | "2"), last event id}: the state as of that event.
  */
-export const REGISTER = script("register", ["lastId"], `
+export const REGISTER = script("register", `
 local base, g = ARGV[1], ARGV[2]
 redis.call('SADD', base .. ':groups', g)
 pcall(redis.call, 'XGROUP', 'CREATE', base .. ':s:' .. g, g, '0', 'MKSTREAM')
@@ -96,9 +98,9 @@ return {redis.call('GET', base .. ':shutdown') or '0', lastId(base .. ':e')}
  * refresh (1: set the ring's expiry), wasWaiting (1 after a wait), willWait (1: count a waiter on
  * "full"), resent (1: this very command may have run already, its reply lost with a connection).
  * Returns {"ok"} | {"full", lastEventId} | {"shutdown"}. The token is looked up only when resent: a
- * first send cannot have stored its item yet, and the lookup was a tenth of the script's cost.
+ * first send cannot have stored its item yet, so it needs no lookup.
  */
-export const PUT = script("put", ["lastId", "size"], `
+export const PUT = script("put", `
 local base = ARGV[1]
 if ARGV[9] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', -1) end
 if redis.call('GET', base .. ':shutdown') then return {'shutdown'} end
@@ -129,7 +131,7 @@ return {'ok'}
  * visibilityMs), else the next new one. Returns {"item", id, json, "claimed" | "new"} | {"empty"} |
  * {"shutdown", "1" | "2"}.
  */
-export const TAKE = script("take", ["event", "waiting"], `
+export const TAKE = script("take", `
 local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s, m = base .. ':s:' .. g, base .. ':g:' .. g
 if ARGV[5] == '1' and waiting(base) then event(base, 'space') end
@@ -164,7 +166,7 @@ return {'empty'}
  * ARGV: base, group, taken (as for TAKE), id. Acknowledges one item (and deletes it); returns 1 if
  * this call acknowledged it, 0 if it already was.
  */
-export const DONE = script("done", ["event", "waiting"], `
+export const DONE = script("done", `
 local base, g, id = ARGV[1], ARGV[2], ARGV[4]
 local s = base .. ':s:' .. g
 local n = redis.call('XACK', s, g, id)
@@ -176,13 +178,13 @@ return n
 `);
 
 /** ARGV: base, taken = "1". Tells putters waiting for room that this consumer took items by blocking reads. */
-export const TAKEN = script("taken", ["event", "waiting"], `
+export const TAKEN = script("taken", `
 if waiting(ARGV[1]) then event(ARGV[1], 'space') end
 return 1
 `);
 
 /** ARGV: base, group, wasWaiting, willWait. Returns {"done"} | {"wait", lastEventId}. */
-export const JOIN = script("join", ["lastId"], `
+export const JOIN = script("join", `
 local base, g = ARGV[1], ARGV[2]
 if ARGV[3] == '1' then redis.call('HINCRBY', base .. ':meta', 'waiters', -1) end
 if redis.call('XLEN', base .. ':s:' .. g) == 0 then return {'done'} end
@@ -191,13 +193,13 @@ return {'wait', lastId(base .. ':e')}
 `);
 
 /** ARGV: base. A waiter that gave up (cancelled) un-counts itself. */
-export const UNWAIT = script("unwait", [], `
+export const UNWAIT = script("unwait", `
 redis.call('HINCRBY', ARGV[1] .. ':meta', 'waiters', -1)
 return 1
 `);
 
 /** ARGV: base, group. Returns {size, unfinished}. */
-export const SIZES = script("sizes", ["size"], `
+export const SIZES = script("sizes", `
 local s = ARGV[1] .. ':s:' .. ARGV[2]
 return {size(s, ARGV[2]), redis.call('XLEN', s)}
 `);
@@ -206,7 +208,7 @@ return {size(s, ARGV[2]), redis.call('XLEN', s)}
  * ARGV: base, group, consumer, ids... Renews the items this consumer still owns (their idle time
  * goes back to 0), so a live consumer's slow work is not delivered again; returns how many.
  */
-export const RENEW = script("renew", [], `
+export const RENEW = script("renew", `
 local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s = base .. ':s:' .. g
 ${claimOwned("")}
@@ -219,7 +221,7 @@ return n
  * (idle time set far past any visibility timeout) and the claim scan restarts, so the next take
  * anywhere gets it first; a "returned" event wakes the waiting getters. Returns how many.
  */
-export const GIVE_BACK = script("give-back", ["event"], `
+export const GIVE_BACK = script("give-back", `
 local base, g, me = ARGV[1], ARGV[2], ARGV[3]
 local s = base .. ':s:' .. g
 ${claimOwned(`'IDLE', ${GIVEN_BACK_IDLE}, `)}
@@ -235,7 +237,7 @@ return n
  * With immediate, each group's items not yet taken (new ones, and given-back ones: taken for a
  * get() that was gone) are dropped, which counts them done for join().
  */
-export const SHUTDOWN = script("shutdown", ["event"], `
+export const SHUTDOWN = script("shutdown", `
 local base = ARGV[1]
 if ARGV[2] == '1' then
   redis.call('SET', base .. ':shutdown', '2')
@@ -262,7 +264,7 @@ return 1
 `);
 
 /** ARGV: base, group, consumer. Removes this consumer from its group when it holds nothing. */
-export const RELEASE = script("release", [], `
+export const RELEASE = script("release", `
 local s = ARGV[1] .. ':s:' .. ARGV[2]
 local p = redis.call('XPENDING', s, ARGV[2], '-', '+', 1, ARGV[3])
 if p[1] then return 0 end
