@@ -86,6 +86,10 @@ interface WorkerSlot {
   // The job this worker runs now; null while idle.
   item: WorkItem | null;
   exited: boolean;
+  // The uncaught error that is ending this worker. Its job is settled at "exit", not at "error":
+  // the job's result may already be on its way (the two events come on different ports), and
+  // Node delivers every message the worker posted before it emits "exit".
+  failure: { error: unknown } | null;
 }
 
 let poolCounter = 0;
@@ -329,7 +333,7 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
 
   #startWorker(): WorkerSlot {
     const worker = new Worker(WORKER_SOURCE, { eval: true, name: `${this.#prefix}_${this.#workers.size}` });
-    const slot: WorkerSlot = { worker, known: new Set(), item: null, exited: false };
+    const slot: WorkerSlot = { worker, known: new Set(), item: null, exited: false, failure: null };
     this.#workers.add(slot);
     worker.on("message", (reply: ResultMessage) => this.#finished(slot, reply));
     worker.on("error", (error) => this.#workerFailed(slot, error));
@@ -376,7 +380,7 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
   }
 
   #makeIdle(slot: WorkerSlot): void {
-    if (slot.exited) return;
+    if (slot.exited || slot.failure !== null) return;
     slot.worker.unref();
     this.#idle.push(slot);
   }
@@ -418,15 +422,19 @@ export class ThreadPoolExecutor implements SubmittingExecutor, AsyncDisposable {
   }
 
   #workerFailed(slot: WorkerSlot, error: unknown): void {
-    const item = slot.item;
-    slot.item = null;
-    if (item !== null) this.#settle(item, false, error);
+    slot.failure ??= { error };
+    // A dying worker takes no new job.
+    const index = this.#idle.indexOf(slot);
+    if (index >= 0) this.#idle.splice(index, 1);
   }
 
   #workerExited(slot: WorkerSlot, code: number): void {
     const item = slot.item;
     slot.item = null;
-    if (item !== null) this.#settle(item, false, new Error(`the worker thread running the job exited with code ${code}`));
+    if (item !== null) {
+      const error = slot.failure?.error ?? new Error(`the worker thread running the job exited with code ${code}`);
+      this.#settle(item, false, error);
+    }
     this.#forget(slot);
     this.#dispatch();
   }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as netConnect, createServer as createNetServer } from "node:net";
 import type { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
 import { WebSocketServer } from "ws";
 import { CancelledError, TimeoutError, createTask, run, sleep } from "../../src/index.ts";
 import { Application } from "../../src/http.ts";
@@ -148,18 +149,21 @@ void test("send() waits while the peer does not read (bounded buffer) and is can
     const release = flag();
     app.websocket("/sink", async () => release.wait(), { maxSize: null });
     await using served = await serveApp(app);
-    const ws = await connect(`${served.wsUrl}/sink`, { highWaterMark: 64 * 1024 });
-    const chunk = Buffer.alloc(256 * 1024);
+    // Uncompressed and random: compressed zeros are a few hundred bytes on the wire, so the kernel's
+    // buffers would hold every message and the sender would never wait.
+    const ws = await connect(`${served.wsUrl}/sink`, { highWaterMark: 64 * 1024, compression: null });
+    const chunk = randomBytes(256 * 1024);
     let sent = 0;
     const sender = createTask(async () => {
-      for (let i = 0; i < 400; i++) {
+      // 1,000 messages are 256 MiB: far more than the socket buffers and the server's queue can hold.
+      for (let i = 0; i < 1000; i++) {
         await ws.send(chunk);
         sent++;
       }
     });
     await sleep(0.3);
     assert.equal(sender.done(), false, "the sender is blocked by backpressure");
-    assert.ok(sent < 400);
+    assert.ok(sent < 1000, `sent ${sent}`);
     assert.ok(ws.bufferedAmount <= 64 * 1024 + chunk.length, `buffered ${ws.bufferedAmount} bytes`);
     sender.cancel();
     await assert.rejects(sender, CancelledError);
