@@ -19,6 +19,7 @@ import { inspectSymbol, shortRepr } from "./internal/inspect.ts";
 import { kAwaiters } from "./internal/awaited-by.ts";
 import { markLoopBound, neverAwaited, trackUnawaitedResult } from "./internal/never-awaited.ts";
 import { checkCallback } from "./internal/validate.ts";
+import { kScheduleRunnable, type Runnable } from "./internal/runnable.ts";
 
 export const kCancelledError: unique symbol = Symbol("aiots.cancelledError");
 export const kObserve: unique symbol = Symbol("aiots.observe");
@@ -357,16 +358,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   #settle(): void {
     const awaiters = this.#awaiters;
+    // The one awaiter holds our settlement directly (see then()): it is woken from the loop's ready
+    // queue, as asyncio's Task.__wakeup is, and counts as running only from then on.
+    const direct = this.#resolve !== undefined && this.#promise === undefined;
     if (awaiters !== null) {
       this.#awaiters = null;
       if (Array.isArray(awaiters)) for (const task of awaiters) task.resumeFrom(this);
-      else awaiters.resumeFrom(this);
+      else if (!direct) awaiters.resumeFrom(this);
     }
     const callbacks = this.#callbacks;
     // With done callbacks, awaiters resume after them, as in asyncio, where a task's wake-up is one
     // more done callback in the same FIFO: code that awaits this future (or what it completes) sees
-    // the callbacks' effects. Without, awaiters resume at once (the common, cheaper case).
-    if (this.#resolve !== undefined && callbacks === null) this.#wakeAwaiters();
+    // the callbacks' effects. Without, the awaiters of a native promise resume at once.
+    if (!direct && this.#resolve !== undefined && callbacks === null) this.#wakeAwaiters();
     const observers = this.#observers;
     if (observers !== null) {
       this.#observers = null;
@@ -375,8 +379,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (callbacks !== null) {
       this.#callbacks = null;
       for (const cb of callbacks) this.#loop.callSoon(cb as DoneCallback<T>, this);
-      if (this.#resolve !== undefined) this.#loop.callSoon(wakeAwaitersOf, this);
+      if (!direct && this.#resolve !== undefined) this.#loop.callSoon(wakeAwaitersOf, this);
     }
+    if (direct) this.#loop[kScheduleRunnable](new DirectWake(this, Array.isArray(awaiters) ? null : awaiters));
   }
 
   /** @internal settles the native promise awaiters are attached to (see #settle). */
@@ -385,12 +390,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   #wakeAwaiters(): void {
-    if (this.#promise === undefined) {
-      // the first awaiter holds our settlement directly: it is woken a microtask later, when a
-      // late cancel (one requested since the settlement) is thrown at its await instead
-      scheduleDirectWake(this);
-      return;
-    }
     if (this.#state === CANCELLED) this.#reject!(this.makeCancelledError());
     else if (this.#exception !== undefined) this.#reject!(this.#exception);
     else this.#resolve!(this.#result as never);
@@ -398,8 +397,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#reject = undefined;
   }
 
-  /** @internal wakes the await holding this future's settlement directly (see #wakeAwaiters). */
-  [kWakeDirect](): void {
+  /**
+   * @internal wakes the await holding this future's settlement directly (see #settle), from the
+   * ready queue: a cancel requested since the settlement (a late cancel) is thrown at the await.
+   */
+  [kWakeDirect](awaiter: AwaitingTask | null): void {
+    awaiter?.resumeFrom(this);
     const resolve = this.#resolve;
     const reject = this.#reject;
     if (resolve === undefined || reject === undefined) return;
@@ -414,22 +417,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 }
 
-// Futures whose direct awaiter is due to wake, woken together in one microtask (see #wakeAwaiters).
-const directWakes: Future<unknown>[] = [];
-let directWakesScheduled = false;
+// A direct awaiter's wake-up in the ready queue (see Future#settle): one small object per wake-up.
+class DirectWake implements Runnable {
+  readonly #future: Future<unknown>;
+  readonly #awaiter: AwaitingTask | null;
 
-function scheduleDirectWake(future: Future<unknown>): void {
-  directWakes.push(future);
-  if (directWakesScheduled) return;
-  directWakesScheduled = true;
-  void resolvedUndefined.then(runDirectWakes);
-}
+  constructor(future: Future<unknown>, awaiter: AwaitingTask | null) {
+    this.#future = future;
+    this.#awaiter = awaiter;
+  }
 
-function runDirectWakes(): void {
-  directWakesScheduled = false;
-  // index loop: a wake resolves V8 promises, but a thenable result's `then` getter may settle more
-  for (let i = 0; i < directWakes.length; i++) directWakes[i]![kWakeDirect]();
-  directWakes.length = 0;
+  runScheduled(): void {
+    this.#future[kWakeDirect](this.#awaiter);
+  }
 }
 
 // What then() returns when it keeps an await's resolving functions (they return undefined).

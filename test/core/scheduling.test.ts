@@ -166,3 +166,31 @@ test("a future's done callbacks run before the tasks awaiting it resume (asyncio
     assert.deepEqual(order, ["done callback", "waiter resumed", "main resumed"]);
   });
 });
+
+test("a task awaiting a future resumes from the ready queue, after the callbacks already due (asyncio's Task.__wakeup)", async () => {
+  const { getRunningLoop } = await import("../../src/index.ts");
+  await run(async () => {
+    const loop = getRunningLoop();
+    const fut = loop.createFuture<number>();
+    const order: string[] = [];
+    createTask(async () => {
+      order.push(`waiter got ${await fut}`);
+    });
+    await sleep(0);
+    loop.callSoon(() => order.push("soon-before"));
+    fut.setResult(1);
+    loop.callSoon(() => order.push("soon-after"));
+    await sleep(0);
+    await sleep(0);
+    // asyncio prints ['soon-before', 'waiter got 1', 'soon-after']: the wake-up is one more callback.
+    assert.deepEqual(order, ["soon-before", "waiter got 1", "soon-after"]);
+
+    // Tasks finishing in one iteration all run before the task awaiting the first of them resumes.
+    const tasks = [0, 1, 2].map(() => createTask(() => sleep(0)));
+    await tasks[0];
+    assert.deepEqual(
+      tasks.map((t) => t.done()),
+      [true, true, true],
+    );
+  });
+});
