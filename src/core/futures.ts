@@ -365,6 +365,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       this.#awaiters = null;
       if (Array.isArray(awaiters)) for (const task of awaiters) task.resumeFrom(this);
       else if (!direct) awaiters.resumeFrom(this);
+      else awaiters.wokenBy(this);
     }
     const callbacks = this.#callbacks;
     // With done callbacks, awaiters resume after them, as in asyncio, where a task's wake-up is one

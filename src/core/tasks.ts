@@ -88,6 +88,8 @@ let runFnOf: (task: Task<unknown>) => void;
 const STARTED = 1;
 const MUST_CANCEL = 2;
 const CANCEL_IN_FLIGHT = 4;
+// A wait of this task settled and queued the task's resumption in the ready queue (see wokenBy).
+const WOKEN = 8;
 
 /** The fields of a task that most tasks never set, allocated on first use (see Task). */
 class TaskRare {
@@ -159,6 +161,12 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   }
   set #cancelInFlight(on: boolean) {
     this.#flags = on ? this.#flags | CANCEL_IN_FLIGHT : this.#flags & ~CANCEL_IN_FLIGHT;
+  }
+  get #woken(): boolean {
+    return (this.#flags & WOKEN) !== 0;
+  }
+  set #woken(on: boolean) {
+    this.#flags = on ? this.#flags | WOKEN : this.#flags & ~WOKEN;
   }
   get #cancelMessage(): string | undefined {
     return this.#rare?.cancelMessage;
@@ -325,9 +333,10 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
       }
     }
     if (adopted !== null && !delivered) {
-      if (this.#activeEpoch === taskActivity.epoch) {
-        // A wait of this task's own code has just woken it: that code is about to settle the
-        // adopted promise (a lock hand-over, a read). Deliver the cancel there, not by cutting it short.
+      if (this.#activeEpoch === taskActivity.epoch || this.#woken) {
+        // A wait of this task's own code has just woken it (or will, from the ready queue): that
+        // code is about to settle the adopted promise (a lock hand-over, a read). Deliver the
+        // cancel there, not by cutting it short.
         this.#mustCancel = true;
         this.#cancelMessage = msg;
         return true;
@@ -474,7 +483,19 @@ export class Task<T = unknown> extends Future<T> implements Runnable {
   resumeFrom(future: Cancellable): void {
     if (this.#waitingOn === future) this.#waitingOn = null;
     else this.#alsoWaitingOn?.delete(future);
+    this.#woken = false;
     this.#markRunning();
+  }
+
+  /**
+   * @internal a future this task awaited has settled and queued the task's resumption (it calls
+   * `resumeFrom` when that runs). Until then the task is not running, but a cancel is delivered
+   * at the await it resumes from, as for a task already running.
+   */
+  wokenBy(future: Cancellable): void {
+    if (this.#waitingOn === future) this.#waitingOn = null;
+    else this.#alsoWaitingOn?.delete(future);
+    this.#woken = true;
   }
 
   #markRunning(): void {

@@ -11,6 +11,7 @@
  */
 import { CancelledError, inspectSymbol } from "../core/index.ts";
 import { RESOLVED_TRUE, RESOLVED_VOID, Waiter, WaiterList, lateCancel } from "./internal/waiter-list.ts";
+import { PermitWaiter, type PermitSource } from "./internal/permit-waiter.ts";
 
 /** Something `enter()` can take and give back: what `await using` needs. */
 interface Acquirable {
@@ -28,7 +29,7 @@ function releaserOf(target: Acquirable): AsyncDisposable {
   };
 }
 
-function waitersText(list: WaiterList): string {
+function waitersText(list: WaiterList<Waiter> | WaiterList<PermitWaiter>): string {
   return list.size > 0 ? `, waiters:${list.size}` : "";
 }
 
@@ -55,8 +56,10 @@ function waitersText(list: WaiterList): string {
 export class Lock implements Acquirable {
   // Invariant: #waiters non-empty implies #locked (release hands the lock to the first waiter).
   #locked = false;
-  readonly #waiters = new WaiterList();
+  readonly #waiters = new WaiterList<PermitWaiter>();
   readonly #releaser: AsyncDisposable = releaserOf(this);
+  // A woken waiter cancelled before it ran again gives the lock on (see PermitWaiter).
+  readonly #source: PermitSource = { passOn: () => this.release() };
   // A resolved promise of #releaser, made on the first uncontended enter().
   #entered: Promise<AsyncDisposable> | null = null;
 
@@ -75,9 +78,7 @@ export class Lock implements Acquirable {
       this.#locked = true;
       return RESOLVED_TRUE;
     }
-    const waiter = new Waiter("Lock.acquire");
-    this.#waiters.push(waiter);
-    return waiter.then(this.#onWoken);
+    return new PermitWaiter(this.#source, "Lock.acquire", true).waitIn(this.#waiters) as Promise<true>;
   }
 
   /**
@@ -101,25 +102,8 @@ export class Lock implements Acquirable {
       this.#locked = true;
       return (this.#entered ??= Promise.resolve(this.#releaser));
     }
-    const waiter = new Waiter("Lock.acquire");
-    this.#waiters.push(waiter);
-    return waiter.then(this.#onWokenEnter);
+    return new PermitWaiter(this.#source, "Lock.acquire", this.#releaser).waitIn(this.#waiters) as Promise<AsyncDisposable>;
   }
-
-  // Run in the woken task: a cancel that arrived after the hand-off gives the lock to the next.
-  readonly #onWoken = (mark: number): true => {
-    const late = lateCancel(mark);
-    if (late !== null) {
-      this.release();
-      throw late;
-    }
-    return true;
-  };
-
-  readonly #onWokenEnter = (mark: number): AsyncDisposable => {
-    this.#onWoken(mark);
-    return this.#releaser;
-  };
 
   toString(): string {
     return `<Lock [${this.#locked ? "locked" : "unlocked"}${waitersText(this.#waiters)}]>`;
@@ -364,8 +348,12 @@ export class Condition implements Acquirable {
 export class Semaphore implements Acquirable {
   // Invariant: #waiters non-empty implies #value === 0 (a release hands its permit to the first waiter).
   #value: number;
-  readonly #waiters = new WaiterList();
+  readonly #waiters = new WaiterList<PermitWaiter>();
   readonly #releaser: AsyncDisposable = releaserOf(this);
+  // A woken waiter cancelled before it ran again gives the permit on (see PermitWaiter).
+  readonly #source: PermitSource = { passOn: () => this.#giveBack() };
+  // For reprs: "Semaphore.acquire" or "BoundedSemaphore.acquire".
+  readonly #what: string = `${this.constructor.name}.acquire`;
   // A resolved promise of #releaser, made on the first uncontended enter().
   #entered: Promise<AsyncDisposable> | null = null;
 
@@ -395,9 +383,7 @@ export class Semaphore implements Acquirable {
       this.#value -= 1;
       return RESOLVED_TRUE;
     }
-    const waiter = new Waiter(`${this.constructor.name}.acquire`);
-    this.#waiters.push(waiter);
-    return waiter.then(this.#onWoken);
+    return new PermitWaiter(this.#source, this.#what, true).waitIn(this.#waiters) as Promise<true>;
   }
 
   /** Gives a permit back: to the first waiter, or to the pool. */
@@ -411,9 +397,7 @@ export class Semaphore implements Acquirable {
       this.#value -= 1;
       return (this.#entered ??= Promise.resolve(this.#releaser));
     }
-    const waiter = new Waiter(`${this.constructor.name}.acquire`);
-    this.#waiters.push(waiter);
-    return waiter.then(this.#onWokenEnter);
+    return new PermitWaiter(this.#source, this.#what, this.#releaser).waitIn(this.#waiters) as Promise<AsyncDisposable>;
   }
 
   /** @internal free permits, for BoundedSemaphore's check. */
@@ -426,21 +410,6 @@ export class Semaphore implements Acquirable {
     if (next === null) this.#value += 1;
     else next.wake();
   }
-
-  // Run in the woken task: a cancel that arrived after the hand-off passes the permit on.
-  readonly #onWoken = (mark: number): true => {
-    const late = lateCancel(mark);
-    if (late !== null) {
-      this.#giveBack();
-      throw late;
-    }
-    return true;
-  };
-
-  readonly #onWokenEnter = (mark: number): AsyncDisposable => {
-    this.#onWoken(mark);
-    return this.#releaser;
-  };
 
   toString(): string {
     const state = this.#value === 0 ? "locked" : `unlocked, value:${this.#value}`;

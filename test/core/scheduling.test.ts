@@ -194,3 +194,32 @@ test("a task awaiting a future resumes from the ready queue, after the callbacks
     );
   });
 });
+
+test("a cancel between a future's settlement and its awaiter's queued wake-up reaches that await, inside an adopted promise too", async () => {
+  const { getRunningLoop, waitFor, CancelledError } = await import("../../src/index.ts");
+  await run(async () => {
+    const loop = getRunningLoop();
+    const fut = loop.createFuture<string>();
+    let got: string | undefined;
+    let thrown: unknown;
+    const inner = async (): Promise<string> => {
+      try {
+        got = await fut;
+        return got;
+      } catch (error) {
+        thrown = error;
+        throw error;
+      }
+    };
+    const t = createTask(() => waitFor(inner(), 10));
+    await sleep(0);
+    // Both in one iteration: the wake-up that setResult queues comes after the cancel.
+    loop.callSoon(() => fut.setResult("item"));
+    loop.callSoon(() => t.cancel());
+    await assert.rejects(t, CancelledError);
+    await sleep(0);
+    // The code driving the promise got the cancel at its await; it did not go on in the background.
+    assert.equal(got, undefined);
+    assert.ok(thrown instanceof CancelledError);
+  });
+});

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  Lock,
+  Semaphore,
   captureCallGraph,
   createTask,
   formatCallGraph,
@@ -108,6 +110,25 @@ test("in debug mode each task's call stack is where it is suspended", async () =
     assert.equal(captureCallGraph(child, { limit: 0 })?.callStack.length, 0);
     parent.cancel();
     child.cancel();
+  }, { debug: true });
+});
+
+test("in debug mode a task waiting on a lock or a semaphore is shown at its own await, not inside aiots/sync", async () => {
+  await run(async () => {
+    const lock = new Lock();
+    const sem = new Semaphore(0);
+    await lock.acquire();
+    const onLock = createTask(async function waitsForLock() {
+      await lock.acquire();
+    });
+    const onSem = createTask(async function waitsForPermit() {
+      await sem.acquire();
+    });
+    await iterations(2);
+    assert.match(captureCallGraph(onLock)?.callStack[0]?.frame ?? "", /^waitsForLock \(.*graph\.test\.ts:\d+:\d+\)$/);
+    assert.match(captureCallGraph(onSem)?.callStack[0]?.frame ?? "", /^waitsForPermit \(.*graph\.test\.ts:\d+:\d+\)$/);
+    onLock.cancel();
+    onSem.cancel();
   }, { debug: true });
 });
 

@@ -84,7 +84,8 @@ export function noteSuspended(task: object, waited: object): void {
   if (site !== undefined) sites.set(task, site);
 }
 
-const OWN_FRAMES = framesIn(["core/futures", "core/tasks", "core/sleep", "core/internal/[a-z-]+", "loop/base-events"]);
+// sync/: the locks and semaphores register their waits with the task from inside acquire().
+const OWN_FRAMES = framesIn(["core/futures", "core/tasks", "core/sleep", "core/internal/[a-z-]+", "loop/base-events", "sync/[a-z-]+", "sync/internal/[a-z-]+"]);
 const INTERNAL = /node:internal|^Promise\./;
 
 function userFrames(error: Error | undefined): string[] {

@@ -21,6 +21,11 @@ export interface AwaitingTask {
   /** Called when a future the task was awaiting settles. */
   resumeFrom(future: Cancellable): void;
   /**
+   * Called when a future the task was awaiting settles and queues the task's resumption in the
+   * ready queue; `resumeFrom` follows when it runs.
+   */
+  wokenBy(future: Cancellable): void;
+  /**
    * Called as the task resumes from a future that resolved: the `CancelledError` of a cancel that
    * landed after the resolution (it is consumed), or `null`.
    */

@@ -63,7 +63,7 @@ function takePendingCancel(task: Task<unknown>): CancelledError | null {
  * (usually the `cancelMark()` taken when it started waiting); `item` carries a payload such as a
  * queue item, which must not go through `setResult` because a thenable item would be adopted.
  */
-export class Waiter extends Future<number> {
+export class Waiter extends Future<number> implements LineNode {
   // Invariant: list !== null exactly while this waiter is pending and linked into list.
   list: WaiterList | null = null;
   prev: Waiter | null = null;
@@ -100,18 +100,26 @@ export class Waiter extends Future<number> {
   }
 }
 
+/** What a `WaiterList` links: a waiter knows its line and its neighbours. */
+export interface LineNode {
+  // The line this node is in (its WaiterList), or null.
+  list: object | null;
+  prev: LineNode | null;
+  next: LineNode | null;
+}
+
 /** A FIFO line of pending waiters (an intrusive doubly linked list). */
-export class WaiterList {
-  #head: Waiter | null = null;
-  #tail: Waiter | null = null;
+export class WaiterList<W extends LineNode = Waiter> {
+  #head: W | null = null;
+  #tail: W | null = null;
   #size = 0;
 
   get size(): number {
     return this.#size;
   }
 
-  push(waiter: Waiter): void {
-    waiter.list = this;
+  push(waiter: W): void {
+    (waiter as LineNode).list = this;
     waiter.prev = this.#tail;
     waiter.next = null;
     if (this.#tail === null) this.#head = waiter;
@@ -121,18 +129,20 @@ export class WaiterList {
   }
 
   /** Unlinks and returns the first waiter, or null when the line is empty. */
-  shift(): Waiter | null {
+  shift(): W | null {
     const waiter = this.#head;
     if (waiter !== null) this.remove(waiter);
     return waiter;
   }
 
-  remove(waiter: Waiter): void {
+  remove(waiter: W): void {
     if (waiter.list !== this) return;
-    if (waiter.prev === null) this.#head = waiter.next;
-    else waiter.prev.next = waiter.next;
-    if (waiter.next === null) this.#tail = waiter.prev;
-    else waiter.next.prev = waiter.prev;
+    const prev = waiter.prev as W | null;
+    const next = waiter.next as W | null;
+    if (prev === null) this.#head = next;
+    else prev.next = next;
+    if (next === null) this.#tail = prev;
+    else next.prev = prev;
     waiter.list = null;
     waiter.prev = null;
     waiter.next = null;
@@ -140,12 +150,12 @@ export class WaiterList {
   }
 
   /** Wakes every waiter in line, in order. */
-  wakeAll(): void {
+  wakeAll(this: WaiterList): void {
     for (let w = this.shift(); w !== null; w = this.shift()) w.wake();
   }
 
   /** Fails every waiter in line with a fresh error from `makeError`, in order. */
-  failAll(makeError: () => Error): void {
+  failAll(this: WaiterList, makeError: () => Error): void {
     for (let w = this.shift(); w !== null; w = this.shift()) w.setException(makeError());
   }
 }
